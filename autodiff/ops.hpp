@@ -1,0 +1,111 @@
+// Every differentiable op of the engine. Primitives (recorded on the tape, each with its backward
+// written next to its forward) live in ops_*.cpp; composites are built from primitives below and
+// need no backward of their own. All are instantiated for float (training) and double (checks).
+//
+// Conventions at points where the derivative is not defined (each asserted exactly in the tests):
+//   abs'(0) = 0, relu'(0) = 0, leaky_relu'(0) = slope, clamp passes the gradient on [lo, hi]
+//   inclusive, max sends it to the first maximum, atan2's gradient at the origin is (0, 0),
+//   sqrt'(0) = +inf (clamp before sqrt when zero is reachable), wrap01 and wrapped_diff pass
+//   +1 / -1 everywhere including at the jump (the step along the circle is smooth).
+// A row of all -inf is legal in logsumexp / log_softmax / softmax: the result is -inf / -inf / 0
+// and the gradient is 0, never NaN (a fully masked row carries no information).
+#pragma once
+
+#include "autodiff/tape.hpp"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace torus {
+
+// ---- elementwise binary, with broadcasting (ops_binary.cpp) ----
+template <typename T> Var<T> add(const Var<T>& a, const Var<T>& b);
+template <typename T> Var<T> sub(const Var<T>& a, const Var<T>& b);
+template <typename T> Var<T> mul(const Var<T>& a, const Var<T>& b);
+template <typename T> Var<T> div(const Var<T>& a, const Var<T>& b);
+// atan2(y, x) in (-pi, pi]; y and x must have the same shape.
+template <typename T> Var<T> atan2(const Var<T>& y, const Var<T>& x);
+
+// ---- wraparound on the unit circle (ops_wrap.cpp; method.md 3.3) ----
+// x - floor(x), in [0, 1).
+template <typename T> Var<T> wrap01(const Var<T>& x);
+// The shortest signed step from b to a on the unit circle: d - floor(d + 1/2) with d = a - b, in
+// [-1/2, 1/2); the same half-open convention as int8_t(uint8_t(qa - qb)) on uint8 codes.
+template <typename T> Var<T> wrapped_diff(const Var<T>& a, const Var<T>& b);
+
+// ---- elementwise unary (ops_unary.cpp) ----
+// a * x + b; carries neg and all scalar arithmetic.
+template <typename T> Var<T> affine(const Var<T>& x, double a, double b);
+template <typename T> Var<T> exp(const Var<T>& x);
+template <typename T> Var<T> log(const Var<T>& x);
+template <typename T> Var<T> sqrt(const Var<T>& x);
+template <typename T> Var<T> pow(const Var<T>& x, double p);
+template <typename T> Var<T> abs(const Var<T>& x);
+template <typename T> Var<T> sin(const Var<T>& x);
+template <typename T> Var<T> cos(const Var<T>& x);
+template <typename T> Var<T> tanh(const Var<T>& x);
+template <typename T> Var<T> sigmoid(const Var<T>& x);
+template <typename T> Var<T> relu(const Var<T>& x);
+template <typename T> Var<T> leaky_relu(const Var<T>& x, double slope = 0.01);
+template <typename T> Var<T> softplus(const Var<T>& x);
+template <typename T> Var<T> clamp(const Var<T>& x, double lo, double hi);
+
+// ---- matrix product (ops_matmul.cpp) ----
+// op(a) @ op(b) for 2-D a, b, where op transposes when the flag is set.
+template <typename T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a = false, bool transpose_b = false);
+
+// ---- reductions (ops_reduce.cpp) ----
+template <typename T> Var<T> sum(const Var<T>& x);  // all elements, shape []
+template <typename T> Var<T> sum(const Var<T>& x, int axis, bool keepdim = false);
+template <typename T> Var<T> max(const Var<T>& x, int axis, bool keepdim = false);
+template <typename T> Var<T> logsumexp(const Var<T>& x, int axis, bool keepdim = false);
+template <typename T> Var<T> log_softmax(const Var<T>& x, int axis);
+
+// ---- shape (ops_shape.cpp) ----
+// One dimension may be -1 and is inferred.
+template <typename T> Var<T> reshape(const Var<T>& x, const std::vector<int64_t>& dims);
+// out.shape[i] = x.shape[perm[i]].
+template <typename T> Var<T> permute(const Var<T>& x, const std::vector<int>& perm);
+// Elements [start, end) along axis.
+template <typename T> Var<T> slice(const Var<T>& x, int axis, int64_t start, int64_t end);
+template <typename T> Var<T> concat(const std::vector<Var<T>>& xs, int axis);
+// Rows (axis 0) of x in the order given; indices may repeat.
+template <typename T> Var<T> index_select(const Var<T>& x, const std::vector<int64_t>& indices);
+// value where mask != 0, x elsewhere; mask broadcasts to x's shape and is not differentiated.
+template <typename T> Var<T> masked_fill(const Var<T>& x, const Tensor<T>& mask, double value);
+
+// ---- composites: no backward code of their own ----
+template <typename T> Var<T> neg(const Var<T>& x) { return affine(x, -1.0, 0.0); }
+template <typename T> Var<T> mean(const Var<T>& x) { return affine(sum(x), 1.0 / double(x.value().numel()), 0.0); }
+template <typename T> Var<T> mean(const Var<T>& x, int axis, bool keepdim = false) {
+  const int a = x.shape().normalize_axis(axis, "mean");
+  return affine(sum(x, a, keepdim), 1.0 / double(x.shape()[a]), 0.0);
+}
+template <typename T> Var<T> max(const Var<T>& x) { return max(reshape(x, {-1}), 0); }
+template <typename T> Var<T> softmax(const Var<T>& x, int axis) { return exp(log_softmax(x, axis)); }
+template <typename T> Var<T> transpose(const Var<T>& x, int axis0, int axis1) {
+  const int r = x.shape().rank();
+  std::vector<int> perm(r);
+  for (int i = 0; i < r; ++i) perm[i] = i;
+  std::swap(perm[x.shape().normalize_axis(axis0, "transpose")], perm[x.shape().normalize_axis(axis1, "transpose")]);
+  return permute(x, perm);
+}
+template <typename T> Var<T> nchw_to_nhwc(const Var<T>& x) { return permute(x, {0, 2, 3, 1}); }
+template <typename T> Var<T> nhwc_to_nchw(const Var<T>& x) { return permute(x, {0, 3, 1, 2}); }
+
+template <typename T> Var<T> operator+(const Var<T>& a, const Var<T>& b) { return add(a, b); }
+template <typename T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return sub(a, b); }
+template <typename T> Var<T> operator*(const Var<T>& a, const Var<T>& b) { return mul(a, b); }
+template <typename T> Var<T> operator/(const Var<T>& a, const Var<T>& b) { return div(a, b); }
+template <typename T> Var<T> operator-(const Var<T>& x) { return affine(x, -1.0, 0.0); }
+template <typename T> Var<T> operator+(const Var<T>& x, double s) { return affine(x, 1.0, s); }
+template <typename T> Var<T> operator+(double s, const Var<T>& x) { return affine(x, 1.0, s); }
+template <typename T> Var<T> operator-(const Var<T>& x, double s) { return affine(x, 1.0, -s); }
+template <typename T> Var<T> operator-(double s, const Var<T>& x) { return affine(x, -1.0, s); }
+template <typename T> Var<T> operator*(const Var<T>& x, double s) { return affine(x, s, 0.0); }
+template <typename T> Var<T> operator*(double s, const Var<T>& x) { return affine(x, s, 0.0); }
+template <typename T> Var<T> operator/(const Var<T>& x, double s) { return affine(x, 1.0 / s, 0.0); }
+template <typename T> Var<T> operator/(double s, const Var<T>& x) { return affine(pow(x, -1.0), s, 0.0); }
+
+}  // namespace torus

@@ -1,0 +1,187 @@
+// The tape: recording nodes, walking them backwards by index, and accumulating gradients.
+#include "autodiff/tape.hpp"
+
+#include "autodiff/broadcast.hpp"
+
+#include <algorithm>
+
+namespace torus {
+
+OpName::OpName(const char* name, bool primitive) : name_(name) {
+  if (!primitive) return;
+  auto& names = const_cast<std::vector<std::string>&>(registry());
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+}
+
+const std::vector<std::string>& OpName::registry() {
+  static std::vector<std::string> names;
+  return names;
+}
+
+namespace {
+const OpName kLeafConstant("constant", false);
+const OpName kLeafVariable("variable", false);
+const OpName kLeafParam("param", false);
+}  // namespace
+
+template <typename T>
+const Tensor<T>& Var<T>::value() const {
+  return tape_->value(id_);
+}
+
+template <typename T>
+const Tensor<T>& Var<T>::grad() const {
+  const Node<T>& n = tape_->node(id_);
+  if (n.param) return n.param->grad;
+  if (!n.has_grad) {
+    throw std::logic_error(std::string("grad: node ") + std::to_string(id_) + " (" + n.op +
+                           ") received no gradient; was backward() called on something that depends on it?");
+  }
+  return n.grad;
+}
+
+template <typename T>
+const Tensor<T>& Tape<T>::value(int id) const {
+  const Node<T>& n = *nodes_[id];
+  return n.param ? n.param->value : n.value;
+}
+
+template <typename T>
+Node<T>& Tape<T>::next_node() {
+  if (size_ == static_cast<int>(nodes_.size())) nodes_.push_back(std::make_unique<Node<T>>());
+  Node<T>& n = *nodes_[size_++];
+  n.has_grad = false;
+  n.requires_grad = false;
+  n.inputs.clear();
+  n.backward = nullptr;
+  n.attr = {};
+  n.ints.clear();
+  n.param = nullptr;
+  return n;
+}
+
+template <typename T>
+Var<T> Tape<T>::constant(const Tensor<T>& value) {
+  Node<T>& n = next_node();
+  n.op = kLeafConstant.c_str();
+  n.value = value;  // copy-assign reuses the node's buffer when it is large enough
+  return last();
+}
+
+template <typename T>
+Var<T> Tape<T>::constant(Tensor<T>&& value) {
+  Node<T>& n = next_node();
+  n.op = kLeafConstant.c_str();
+  n.value = std::move(value);
+  return last();
+}
+
+template <typename T>
+Var<T> Tape<T>::variable(const Tensor<T>& value) {
+  Node<T>& n = next_node();
+  n.op = kLeafVariable.c_str();
+  n.value = value;
+  n.requires_grad = grad_enabled_;
+  return last();
+}
+
+template <typename T>
+Var<T> Tape<T>::param(Parameter<T>& p) {
+  Node<T>& n = next_node();
+  n.op = kLeafParam.c_str();
+  n.param = &p;
+  n.requires_grad = grad_enabled_;
+  return last();
+}
+
+template <typename T>
+Node<T>& Tape<T>::record_range(const OpName& op, const Var<T>* begin, const Var<T>* end, BackwardFn<T> backward) {
+  Node<T>& n = next_node();
+  n.op = op.c_str();
+  bool any = false;
+  for (const Var<T>* v = begin; v != end; ++v) {
+    if (&v->tape() != this) throw std::logic_error(std::string(op.c_str()) + ": input belongs to another tape");
+    n.inputs.push_back(v->id());
+    any = any || nodes_[v->id()]->requires_grad;
+  }
+  n.requires_grad = grad_enabled_ && any;
+  n.backward = n.requires_grad ? backward : nullptr;
+  return n;
+}
+
+template <typename T>
+Tensor<T>& Tape<T>::grad_buffer(int id) {
+  Node<T>& n = *nodes_[id];
+  if (n.param) {
+    if (n.param->grad.shape() != n.param->value.shape()) n.param->zero_grad();
+    return n.param->grad;
+  }
+  if (!n.has_grad) {
+    n.grad.set_zero(n.value.shape());
+    n.has_grad = true;
+  }
+  return n.grad;
+}
+
+template <typename T>
+Tensor<T>& Backward<T>::dx_broadcast(int i) {
+  if (i >= static_cast<int>(tape_.broadcast_scratch_.size())) {
+    throw std::logic_error(std::string(node_.op) + ": dx_broadcast supports at most 3 inputs");
+  }
+  tape_.broadcast_used_[i] = true;
+  Tensor<T>& s = tape_.broadcast_scratch_[i];
+  s.set_zero(node_.value.shape());
+  return s;
+}
+
+template <typename T>
+void Tape<T>::walk(int from) {
+  for (int id = from; id >= 0; --id) {
+    Node<T>& n = *nodes_[id];
+    if (!n.backward || !n.has_grad) continue;
+    broadcast_used_.fill(false);
+    Backward<T> ctx(*this, n);
+    n.backward(ctx);
+    for (int i = 0; i < static_cast<int>(broadcast_used_.size()); ++i) {
+      if (broadcast_used_[i]) sum_to_shape(broadcast_scratch_[i], grad_buffer(n.inputs[i]));
+    }
+  }
+}
+
+template <typename T>
+void Tape<T>::backward(const Var<T>& loss) {
+  if (loss.value().numel() != 1) {
+    throw ShapeError("backward: the loss must hold one element, got shape " + loss.shape().str() +
+                     " (pass an explicit seed for other outputs)");
+  }
+  backward(loss, Tensor<T>(loss.shape(), T(1)));
+}
+
+template <typename T>
+void Tape<T>::backward(const Var<T>& out, const Tensor<T>& seed) {
+  if (&out.tape() != this) throw std::logic_error("backward: the output belongs to another tape");
+  if (seed.shape() != out.shape()) {
+    throw ShapeError("backward: seed of shape " + seed.shape().str() + " for output of shape " + out.shape().str());
+  }
+  grad_buffer(out.id()).array() += seed.array();
+  walk(out.id());
+}
+
+template <typename T>
+void Tape<T>::zero_grad() {
+  for (int id = 0; id < size_; ++id) nodes_[id]->has_grad = false;
+}
+
+template <typename T>
+void Tape<T>::clear() {
+  size_ = 0;
+}
+
+template class Var<float>;
+template class Var<double>;
+template class Tape<float>;
+template class Tape<double>;
+template class Backward<float>;
+template class Backward<double>;
+
+}  // namespace torus
