@@ -28,7 +28,7 @@ std::array<int64_t, kMaxRank> strides_of(const Shape& s) {
 
 // dst[j] (+)= src[index of the j-th element of the permuted view]; out.shape[i] = in.shape[perm[i]].
 template <typename T, bool Accumulate>
-void permute_copy(T* dst, const T* src, const Shape& in, const std::vector<int64_t>& perm) {
+void permute_copy(T* dst, const T* src, const Shape& in, const int64_t* perm) {
   const int r = in.rank();
   const auto in_strides = strides_of(in);
   std::array<int64_t, kMaxRank> out_dims{}, step{};
@@ -102,16 +102,16 @@ Var<T> permute(const Var<T>& x, const std::vector<int>& perm) {
   Node<T>& node = tape.record(kPermute, {x}, [](Backward<T>& g) {
     // out = P(x)  =>  dx = P^-1(dout): permute back with the inverse permutation
     if (!g.needs(0)) return;
-    const std::vector<int64_t>& perm = g.node().ints;
-    std::vector<int64_t> inverse(perm.size());
-    for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = static_cast<int64_t>(i);
-    permute_copy<T, true>(g.dx(0).data(), g.dout().data(), g.out().shape(), inverse);
+    const std::vector<int64_t>& ints = g.node().ints;  // the permutation, then its inverse
+    permute_copy<T, true>(g.dx(0).data(), g.dout().data(), g.out().shape(), ints.data() + g.out().shape().rank());
   });
   node.ints.assign(perm.begin(), perm.end());
+  node.ints.resize(2 * perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) node.ints[perm.size() + perm[i]] = static_cast<int64_t>(i);
   std::vector<int64_t> out_dims(s.rank());
   for (int i = 0; i < s.rank(); ++i) out_dims[i] = s[perm[i]];
   node.value.resize(Shape(out_dims));
-  permute_copy<T, false>(node.value.data(), x.value().data(), s, node.ints);
+  permute_copy<T, false>(node.value.data(), x.value().data(), s, node.ints.data());
   return tape.last();
 }
 
