@@ -61,6 +61,8 @@ template <typename T> Var<T> sum(const Var<T>& x, int axis, bool keepdim = false
 template <typename T> Var<T> max(const Var<T>& x, int axis, bool keepdim = false);
 template <typename T> Var<T> logsumexp(const Var<T>& x, int axis, bool keepdim = false);
 template <typename T> Var<T> log_softmax(const Var<T>& x, int axis);
+// Running sum along axis: inclusive y_k = sum_{j<=k} x_j, or exclusive sum_{j<k} (ops_scan.cpp).
+template <typename T> Var<T> cumsum(const Var<T>& x, int axis, bool exclusive = false);
 
 // ---- shape (ops_shape.cpp) ----
 // One dimension may be -1 and is inferred.

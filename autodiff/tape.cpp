@@ -7,21 +7,31 @@
 
 namespace torus {
 
-OpName::OpName(const char* name, bool primitive) : name_(name) {
-  if (!primitive) return;
-  auto& names = const_cast<std::vector<std::string>&>(registry());
-  if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+namespace {
+std::vector<std::pair<std::string, std::string>>& all_primitives() {  // (library, name)
+  static std::vector<std::pair<std::string, std::string>> ops;
+  return ops;
+}
+}  // namespace
+
+OpName::OpName(const char* name, const char* library) : name_(name) {
+  if (!library) return;
+  auto& ops = all_primitives();
+  const std::pair<std::string, std::string> entry(library, name);
+  if (std::find(ops.begin(), ops.end(), entry) == ops.end()) ops.push_back(entry);
 }
 
-const std::vector<std::string>& OpName::registry() {
-  static std::vector<std::string> names;
+std::vector<std::string> OpName::registry(const std::string& library) {
+  std::vector<std::string> names;
+  for (const auto& [lib, name] : all_primitives())
+    if (lib == library) names.push_back(name);
   return names;
 }
 
 namespace {
-const OpName kLeafConstant("constant", false);
-const OpName kLeafVariable("variable", false);
-const OpName kLeafParam("param", false);
+const OpName kLeafConstant("constant", nullptr);
+const OpName kLeafVariable("variable", nullptr);
+const OpName kLeafParam("param", nullptr);
 }  // namespace
 
 template <typename T>

@@ -30,15 +30,15 @@ struct Parameter {
 };
 
 // The name an op records on the tape. Each primitive defines one `static const OpName` next to
-// its forward and backward; construction registers it, so tests can list every primitive that
-// exists and fail when one has no gradient check.
+// its forward and backward, naming the library it belongs to; construction registers it, so each
+// library's tests can list every primitive it has and fail when one has no gradient check.
 class OpName {
  public:
-  // Leaves pass primitive = false: they are not ops and need no gradient check.
-  explicit OpName(const char* name, bool primitive = true);
+  // Leaves pass library = nullptr: they are not ops and need no gradient check.
+  explicit OpName(const char* name, const char* library = "autodiff");
   const char* c_str() const { return name_; }
-  // The names of every primitive linked into this program.
-  static const std::vector<std::string>& registry();
+  // The names of the primitives of `library` linked into this program.
+  static std::vector<std::string> registry(const std::string& library);
 
  private:
   const char* name_;

@@ -89,3 +89,16 @@ TEST_CASE("masked_fill passes gradient only where the mask is zero", "[gradcheck
   Tensor<double> row_mask(Shape{4}, std::vector<double>{0, 1, 0, 0});  // broadcast over rows
   require_gradients([row_mask](Tape<double>&, const Vs& v) { return masked_fill(v[0], row_mask, -2.0); }, {x});
 }
+
+TEST_CASE("cumsum, inclusive and exclusive, along each axis", "[gradcheck]") {
+  const auto x = random_tensor({3, 4, 2}, 32);
+  for (int axis : {0, 1, 2}) {
+    INFO("axis " << axis);
+    require_gradients([axis](Tape<double>&, const Vs& v) { return cumsum(v[0], axis); }, {x});
+    require_gradients([axis](Tape<double>&, const Vs& v) { return cumsum(v[0], axis, true); }, {x});
+  }
+  Tape<double> tape;
+  V c = cumsum(tape.constant(values({1, 4}, {1, 2, 3, 4})), 1, true);
+  CHECK(c.value()[0] == 0.0);
+  CHECK(c.value()[3] == 6.0);
+}

@@ -1,0 +1,52 @@
+#include "nn/koleo.hpp"
+
+#include "nn/normalize.hpp"
+
+#include <vector>
+
+namespace torus::nn {
+
+namespace {
+constexpr double kEps = 1e-6;
+
+// For each row, the index of the other row with the largest inner product (first on ties).
+template <typename T>
+std::vector<int64_t> nearest_by_inner_product(const Tensor<T>& x) {
+  const int64_t B = x.shape()[0], F = x.shape()[1];
+  const auto X = x.matrix(B, F);
+  const typename Tensor<T>::Matrix gram = X * X.transpose();
+  std::vector<int64_t> nn(B, 0);
+  for (int64_t i = 0; i < B; ++i) {
+    int64_t best = -1;
+    for (int64_t j = 0; j < B; ++j)
+      if (j != i && (best < 0 || gram(i, j) > gram(i, best))) best = j;
+    nn[i] = best;
+  }
+  return nn;
+}
+}  // namespace
+
+template <typename T>
+Var<T> koleo_loss(const Var<T>& features, int views) {
+  const Shape& s = features.shape();
+  if (views < 1 || s.rank() != 2 || s[0] % views != 0) {
+    throw ShapeError("koleo_loss: features " + s.str() + " do not split into " + std::to_string(views) + " views");
+  }
+  const int64_t B = s[0] / views;
+  if (B < 2) return affine(sum(features), 0.0, 0.0);
+  Var<T> total;
+  for (int v = 0; v < views; ++v) {
+    const Var<T> x = sphere_normalize(slice(features, 0, v * B, (v + 1) * B), kEps);  // (B, F)
+    const Var<T> neighbour = index_select(x, nearest_by_inner_product(x.value()));   // (B, F)
+    const Var<T> diff = (x - neighbour) + kEps;                                         // torch PairwiseDistance
+    const Var<T> distance = sqrt(sum(diff * diff, 1));                                  // (B)
+    const Var<T> term = -mean(log(distance + kEps));
+    total = total.valid() ? total + term : term;
+  }
+  return total;
+}
+
+template Var<float> koleo_loss(const Var<float>&, int);
+template Var<double> koleo_loss(const Var<double>&, int);
+
+}  // namespace torus::nn

@@ -1,0 +1,109 @@
+// Gradient checks and properties of the geometry layers: sphere / pair normalisation, the
+// Clifford map, torusC's wrap, spherization.
+#include "test_util.hpp"
+
+#include "nn/embedding_head.hpp"
+#include "nn/normalize.hpp"
+
+#include <cmath>
+#include <numbers>
+
+using namespace torus;
+using namespace torus::nn;
+using torus::testing::analytic_grads;
+using torus::testing::random_tensor;
+using torus::testing::require_gradients;
+using torus::testing::values;
+using V = Var<double>;
+using Vs = std::vector<V>;
+
+TEST_CASE("sphere and pair normalisation: gradients on random inputs", "[nn][gradcheck]") {
+  const auto h = random_tensor({3, 6}, 70);
+  require_gradients([](Tape<double>&, const Vs& v) { return sphere_normalize(v[0]); }, {h});
+  require_gradients([](Tape<double>&, const Vs& v) { return pair_normalize(v[0]); }, {h});
+  require_gradients([](Tape<double>&, const Vs& v) { return group_l2_normalize(v[0], 3); }, {h});
+}
+
+TEST_CASE("a zero pair gives output 0 and the clamped gradient dz / eps", "[nn][gradcheck]") {
+  const auto h = values({1, 4}, {0.0, 0.0, 0.6, -0.8});
+  Tape<double> tape;
+  V x = tape.variable(h);
+  V z = pair_normalize(x);
+  CHECK(z.value()[0] == 0.0);
+  CHECK(z.value()[1] == 0.0);
+  CHECK(z.value()[2] == Approx(0.6));
+  tape.backward(sum(z));
+  CHECK(x.grad()[0] == 1e12);  // dz / eps with eps = 1e-12: finite
+  CHECK(std::isfinite(x.grad()[1]));
+  // inside the clamped branch z = h / eps is linear; with eps = 1e-3 a pair of norm 2.2e-5 stays
+  // inside it under the checker's +-1e-6 probes
+  const auto small = values({1, 4}, {1e-5, -2e-5, 0.6, -0.8});
+  require_gradients([](Tape<double>&, const Vs& v) { return group_l2_normalize(v[0], 2, 1e-3); }, {small});
+  // a whole zero vector on the sphere
+  const auto zero = Tensor<double>(Shape{2, 3});
+  const auto g = analytic_grads([](Tape<double>&, const Vs& v) { return sphere_normalize(v[0]); }, {zero})[0];
+  for (int i = 0; i < 6; ++i) CHECK(g[i] == 1e12);
+}
+
+TEST_CASE("torusN pairs are unit vectors and inner products lie in [-D/2, D/2]", "[nn][oracle]") {
+  const int D = 8;
+  Tape<double> tape;
+  V z = pair_normalize(tape.constant(random_tensor({20, D}, 71, -3.0, 3.0)));
+  const auto Z = z.value().matrix(20, D);
+  for (int i = 0; i < 20; ++i)
+    for (int k = 0; k < D / 2; ++k) CHECK(std::hypot(Z(i, 2 * k), Z(i, 2 * k + 1)) == Approx(1.0).epsilon(1e-12));
+  const Eigen::MatrixXd G = Z * Z.transpose();
+  CHECK(G.maxCoeff() <= D / 2 + 1e-9);
+  CHECK(G.minCoeff() >= -D / 2 - 1e-9);
+  CHECK(G(3, 3) == Approx(D / 2.0));
+}
+
+TEST_CASE("the Clifford map: block order, gradient, and periodicity of value and gradient", "[nn][gradcheck]") {
+  const auto h = random_tensor({2, 3}, 72, -2.0, 2.0);
+  require_gradients([](Tape<double>&, const Vs& v) { return clifford_project(v[0]); }, {h});
+  Tape<double> tape;
+  V c = clifford_project(tape.constant(values({1, 2}, {0.25, 0.5})));
+  CHECK(c.value()[0] == Approx(0.0).margin(1e-15));   // cos(pi/2)
+  CHECK(c.value()[1] == Approx(-1.0));                // cos(pi)
+  CHECK(c.value()[2] == Approx(1.0));                 // sin(pi/2)
+  CHECK(c.value()[3] == Approx(0.0).margin(1e-15));   // sin(pi)
+  // integer shifts change neither the value nor the gradient
+  auto f = [](Tape<double>&, const Vs& v) { return sum(clifford_project(v[0]) * clifford_project(v[0])) + sum(sin(clifford_project(v[0]))); };
+  Tensor<double> shifted = h;
+  for (int i = 0; i < shifted.numel(); ++i) shifted[i] += double((i % 3) - 1) * 7.0;
+  const auto g0 = analytic_grads(f, {h})[0], g1 = analytic_grads(f, {shifted})[0];
+  for (int i = 0; i < h.numel(); ++i) CHECK(g1[i] == Approx(g0[i]).margin(1e-9));
+}
+
+TEST_CASE("torusC wraps its coordinates: bounded values, gradient 1 through the wrap", "[nn][gradcheck]") {
+  // a head in torusC mode ends in wrap01; points 5e-4 from an integer, probed on one side
+  const auto h = values({1, 4}, {0.9995, 1.0005, -3.0005, 1e6 + 0.25});
+  require_gradients([](Tape<double>&, const Vs& v) { return clifford_project(wrap01(v[0])); }, {h});
+  Tape<float> tape;
+  Var<float> z = wrap01(tape.constant(Tensor<float>(Shape{3}, {1048576.25f, -1048575.75f, 0.25f})));
+  for (int i = 0; i < 3; ++i) CHECK(z.value()[i] == 0.25f);  // huge coordinates come back to [0, 1) exactly
+}
+
+TEST_CASE("EmbeddingHead in each mode: output shape, geometry and gradient", "[nn][gradcheck]") {
+  for (HeadMode mode : {HeadMode::sphere, HeadMode::torusN, HeadMode::torusC, HeadMode::spherization, HeadMode::none}) {
+    INFO("mode " << head_mode_name(mode));
+    std::mt19937_64 rng(5);
+    EmbeddingHead<double> head({mode, 5, 4, 0, {}}, rng);
+    Tape<double> tape;
+    V z = head(tape.constant(random_tensor({3, 5}, 73)));
+    REQUIRE(z.shape() == Shape{3, 4});
+    const auto Z = z.value().matrix(3, 4);
+    if (mode == HeadMode::sphere || mode == HeadMode::spherization) CHECK(Z.row(1).norm() == Approx(1.0).epsilon(1e-4));
+    if (mode == HeadMode::torusN) CHECK(Z.row(1).squaredNorm() == Approx(2.0));
+    if (mode == HeadMode::torusC) CHECK((Z.minCoeff() >= 0 && Z.maxCoeff() < 1));
+    // the gradient of a loss through the head reaches every parameter
+    tape.backward(sum(contrastive_features(z, mode).f * z.value().array().sum()));
+    for (const auto& [name, p] : head.parameters()) {
+      INFO(name);
+      CHECK(p->grad.array().abs().sum() > 0);
+    }
+  }
+  CHECK_THROWS_WITH(parse_head_mode("torus"), Catch::Contains("torusN") && Catch::Contains("spherization"));
+  std::mt19937_64 rng(0);
+  CHECK_THROWS_WITH(EmbeddingHead<float>({HeadMode::torusN, 8, 5, 0, {}}, rng), Catch::Contains("even"));
+}
