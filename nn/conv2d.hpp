@@ -1,0 +1,41 @@
+// 2-D convolution (cross-correlation, as PyTorch) of NCHW tensors: the primitive conv2d with its
+// hand-written backward, and the Conv2d module with PyTorch's layout and initialisation.
+// Computed as im2col plus one GEMM over the whole batch: cols (C k k, N Ho Wo) and
+// out (O, N Ho Wo) = W (O, C k k) cols, so Eigen's GEMM sees one large product and threads it.
+// Groups are 1. The im2col buffer is kept on the node for the backward pass.
+#pragma once
+
+#include "autodiff/ops.hpp"
+#include "nn/module.hpp"
+
+#include <random>
+
+namespace torus::nn {
+
+struct Conv2dGeometry {
+  int64_t stride = 1, padding = 0, dilation = 1;
+};
+
+// x (N, C, H, W), weight (O, C, kh, kw), bias (O) or an invalid Var for none -> (N, O, Ho, Wo),
+// Ho = (H + 2 padding - dilation (kh - 1) - 1) / stride + 1.
+template <typename T>
+Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g = {});
+
+template <typename T>
+class Conv2d {
+ public:
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, std::mt19937_64& rng,
+         const Conv2dGeometry& geometry = {}, bool bias = true);
+  Var<T> operator()(const Var<T>& x);
+  NamedParameters<T> parameters();
+
+  Parameter<T> weight;  // (O, C, k, k): Kaiming-uniform(a = sqrt 5) = U(+-1/sqrt(C k k)), as PyTorch
+  Parameter<T> bias;    // (O): U(+-1/sqrt(C k k)); empty without bias
+  Conv2dGeometry geometry;
+  bool has_bias;
+};
+
+extern template class Conv2d<float>;
+extern template class Conv2d<double>;
+
+}  // namespace torus::nn

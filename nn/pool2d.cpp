@@ -1,0 +1,100 @@
+#include "nn/pool2d.hpp"
+
+#include "autodiff/parallel.hpp"
+
+namespace torus::nn {
+
+namespace {
+const OpName kMaxPool2d("max_pool2d", "nn");
+const OpName kAvgPool2d("avg_pool2d", "nn");
+
+struct PoolShape {
+  int64_t planes, H, W, Ho, Wo, k, stride;
+};
+
+PoolShape pool_shape(const Shape& s, int64_t kernel, int64_t stride, const char* op) {
+  if (s.rank() != 4) throw ShapeError(std::string(op) + ": input must be (N, C, H, W), got " + s.str());
+  if (stride == 0) stride = kernel;
+  if (kernel < 1 || stride < 1 || kernel > s[2] || kernel > s[3]) {
+    throw ShapeError(std::string(op) + ": window " + std::to_string(kernel) + " (stride " + std::to_string(stride) +
+                     ") does not fit input " + s.str());
+  }
+  return {s[0] * s[1], s[2], s[3], (s[2] - kernel) / stride + 1, (s[3] - kernel) / stride + 1, kernel, stride};
+}
+}  // namespace
+
+template <typename T>
+Var<T> max_pool2d(const Var<T>& x, int64_t kernel, int64_t stride) {
+  const PoolShape p = pool_shape(x.shape(), kernel, stride, "max_pool2d");
+  Tape<T>& tape = x.tape();
+  Node<T>& node = tape.record(kMaxPool2d, {x}, [](Backward<T>& g) {
+    // each output's gradient goes to the input element that won its window (kept in ints)
+    if (!g.needs(0)) return;
+    Tensor<T>& dx = g.dx(0);
+    const auto& winner = g.node().ints;
+    const T* dout = g.dout().data();
+    for (size_t o = 0; o < winner.size(); ++o) dx[winner[o]] += dout[o];
+  });
+  const Shape& s = x.shape();
+  node.value.resize(Shape{s[0], s[1], p.Ho, p.Wo});
+  node.ints.resize(p.planes * p.Ho * p.Wo);
+  const T* src = x.value().data();
+  parallel_for(p.planes, p.H * p.W, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane)
+      for (int64_t oy = 0; oy < p.Ho; ++oy)
+        for (int64_t ox = 0; ox < p.Wo; ++ox) {
+          int64_t best = plane * p.H * p.W + (oy * p.stride) * p.W + ox * p.stride;
+          for (int64_t i = 0; i < p.k; ++i)
+            for (int64_t j = 0; j < p.k; ++j) {
+              const int64_t at = plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j;
+              if (src[at] > src[best]) best = at;
+            }
+          const int64_t o = (plane * p.Ho + oy) * p.Wo + ox;
+          node.value[o] = src[best];
+          node.ints[o] = best;
+        }
+  });
+  return tape.last();
+}
+
+template <typename T>
+Var<T> avg_pool2d(const Var<T>& x, int64_t kernel, int64_t stride) {
+  const PoolShape p = pool_shape(x.shape(), kernel, stride, "avg_pool2d");
+  Tape<T>& tape = x.tape();
+  Node<T>& node = tape.record(kAvgPool2d, {x}, [](Backward<T>& g) {
+    // every element of a window receives dout / k^2
+    if (!g.needs(0)) return;
+    const auto& v = g.node().ints;  // planes, H, W, Ho, Wo, k, stride
+    const PoolShape p{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+    Tensor<T>& dx = g.dx(0);
+    const T scale = T(1) / T(p.k * p.k);
+    for (int64_t plane = 0; plane < p.planes; ++plane)
+      for (int64_t oy = 0; oy < p.Ho; ++oy)
+        for (int64_t ox = 0; ox < p.Wo; ++ox) {
+          const T d = g.dout()[(plane * p.Ho + oy) * p.Wo + ox] * scale;
+          for (int64_t i = 0; i < p.k; ++i)
+            for (int64_t j = 0; j < p.k; ++j) dx[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j] += d;
+        }
+  });
+  node.ints.assign({p.planes, p.H, p.W, p.Ho, p.Wo, p.k, p.stride});
+  const Shape& s = x.shape();
+  node.value.resize(Shape{s[0], s[1], p.Ho, p.Wo});
+  const T* src = x.value().data();
+  const T scale = T(1) / T(p.k * p.k);
+  for (int64_t plane = 0; plane < p.planes; ++plane)
+    for (int64_t oy = 0; oy < p.Ho; ++oy)
+      for (int64_t ox = 0; ox < p.Wo; ++ox) {
+        T total = 0;
+        for (int64_t i = 0; i < p.k; ++i)
+          for (int64_t j = 0; j < p.k; ++j) total += src[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j];
+        node.value[(plane * p.Ho + oy) * p.Wo + ox] = total * scale;
+      }
+  return tape.last();
+}
+
+template Var<float> max_pool2d(const Var<float>&, int64_t, int64_t);
+template Var<double> max_pool2d(const Var<double>&, int64_t, int64_t);
+template Var<float> avg_pool2d(const Var<float>&, int64_t, int64_t);
+template Var<double> avg_pool2d(const Var<double>&, int64_t, int64_t);
+
+}  // namespace torus::nn

@@ -1,0 +1,134 @@
+// conv2d and pooling: naive loop references (float) for the fast paths, and double-precision
+// gradient checks over strides, padding, dilation and the no-bias case.
+#include "test_util.hpp"
+
+#include "nn/conv2d.hpp"
+#include "nn/pool2d.hpp"
+
+using namespace torus;
+using namespace torus::nn;
+using torus::testing::random_tensor;
+using torus::testing::require_gradients;
+using V = Var<double>;
+using Vs = std::vector<V>;
+
+namespace {
+Tensor<float> to_float(const Tensor<double>& t) {
+  Tensor<float> f(t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) f[i] = float(t[i]);
+  return f;
+}
+
+// Direct definition of cross-correlation, one output element at a time.
+Tensor<float> naive_conv(const Tensor<float>& x, const Tensor<float>& w, const Tensor<float>* b, const Conv2dGeometry& g) {
+  const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const int64_t O = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
+  const int64_t Ho = (H + 2 * g.padding - g.dilation * (kh - 1) - 1) / g.stride + 1;
+  const int64_t Wo = (W + 2 * g.padding - g.dilation * (kw - 1) - 1) / g.stride + 1;
+  Tensor<float> out(Shape{N, O, Ho, Wo});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < O; ++o)
+      for (int64_t oy = 0; oy < Ho; ++oy)
+        for (int64_t ox = 0; ox < Wo; ++ox) {
+          double acc = b ? (*b)[o] : 0.0;
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t i = 0; i < kh; ++i)
+              for (int64_t j = 0; j < kw; ++j) {
+                const int64_t y = oy * g.stride - g.padding + i * g.dilation, xx = ox * g.stride - g.padding + j * g.dilation;
+                if (y >= 0 && y < H && xx >= 0 && xx < W)
+                  acc += double(x[((n * C + c) * H + y) * W + xx]) * w[((o * C + c) * kh + i) * kw + j];
+              }
+          out[((n * O + o) * Ho + oy) * Wo + ox] = float(acc);
+        }
+  return out;
+}
+
+Tensor<float> naive_pool(const Tensor<float>& x, int64_t k, int64_t stride, bool take_max) {
+  const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const int64_t Ho = (H - k) / stride + 1, Wo = (W - k) / stride + 1;
+  Tensor<float> out(Shape{N, C, Ho, Wo});
+  for (int64_t p = 0; p < N * C; ++p)
+    for (int64_t oy = 0; oy < Ho; ++oy)
+      for (int64_t ox = 0; ox < Wo; ++ox) {
+        float best = -1e30f;
+        double sum = 0;
+        for (int64_t i = 0; i < k; ++i)
+          for (int64_t j = 0; j < k; ++j) {
+            const float v = x[(p * H + oy * stride + i) * W + ox * stride + j];
+            best = std::max(best, v);
+            sum += v;
+          }
+        out[(p * Ho + oy) * Wo + ox] = take_max ? best : float(sum / double(k * k));
+      }
+  return out;
+}
+
+void require_close(const Tensor<float>& a, const Tensor<float>& b, float tol) {
+  REQUIRE(a.shape() == b.shape());
+  float worst = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  INFO("largest difference " << worst);
+  CHECK(worst <= tol);
+}
+}  // namespace
+
+TEST_CASE("conv2d matches the naive loops in float", "[nn][conv]") {
+  const Conv2dGeometry geometries[] = {{1, 1, 1}, {2, 0, 1}, {1, 2, 2}, {3, 1, 1}};
+  for (const auto& g : geometries) {
+    INFO("stride " << g.stride << " padding " << g.padding << " dilation " << g.dilation);
+    const auto x = to_float(random_tensor({3, 4, 9, 8}, 120));
+    const auto w = to_float(random_tensor({5, 4, 3, 3}, 121));
+    const auto b = to_float(random_tensor({5}, 122));
+    Tape<float> tape;
+    Var<float> y = conv2d(tape.constant(x), tape.constant(w), tape.constant(b), g);
+    require_close(y.value(), naive_conv(x, w, &b, g), 1e-5f);
+    Var<float> y2 = conv2d(tape.constant(x), tape.constant(w), Var<float>(), g);
+    require_close(y2.value(), naive_conv(x, w, nullptr, g), 1e-5f);
+  }
+}
+
+TEST_CASE("conv2d gradients: input, weight, bias, over strides, padding and dilation", "[nn][gradcheck]") {
+  const Conv2dGeometry geometries[] = {{1, 1, 1}, {2, 0, 1}, {1, 1, 2}};
+  for (const auto& g : geometries) {
+    INFO("stride " << g.stride << " padding " << g.padding << " dilation " << g.dilation);
+    require_gradients([g](Tape<double>&, const Vs& v) { return conv2d(v[0], v[1], v[2], g); },
+                      {random_tensor({2, 2, 5, 5}, 123), random_tensor({3, 2, 3, 3}, 124), random_tensor({3}, 125)});
+  }
+  require_gradients([](Tape<double>&, const Vs& v) { return conv2d(v[0], v[1], Var<double>(), Conv2dGeometry{1, 0, 1}); },
+                    {random_tensor({1, 3, 4, 4}, 126), random_tensor({2, 3, 2, 2}, 127)});
+}
+
+TEST_CASE("pooling matches the naive loops, and its gradients", "[nn][gradcheck]") {
+  const auto x = to_float(random_tensor({2, 3, 8, 7}, 128));
+  Tape<float> tape;
+  require_close(max_pool2d(tape.constant(x), 2).value(), naive_pool(x, 2, 2, true), 0.0f);
+  require_close(max_pool2d(tape.constant(x), 3, 2).value(), naive_pool(x, 3, 2, true), 0.0f);
+  require_close(avg_pool2d(tape.constant(x), 2).value(), naive_pool(x, 2, 2, false), 1e-6f);
+  require_close(avg_pool2d(tape.constant(x), 3, 1).value(), naive_pool(x, 3, 1, false), 1e-6f);
+  // random inputs have no ties, so max pooling is differentiable at the probes
+  const auto xd = random_tensor({2, 2, 5, 4}, 129);
+  require_gradients([](Tape<double>&, const Vs& v) { return max_pool2d(v[0], 2); }, {xd});
+  require_gradients([](Tape<double>&, const Vs& v) { return max_pool2d(v[0], 3, 1); }, {xd});
+  require_gradients([](Tape<double>&, const Vs& v) { return avg_pool2d(v[0], 2); }, {xd});
+  require_gradients([](Tape<double>&, const Vs& v) { return avg_pool2d(v[0], 2, 1); }, {xd});
+  require_gradients([](Tape<double>&, const Vs& v) { return global_avg_pool(v[0]); }, {xd});
+  // a tie sends the gradient to the first maximum
+  Tape<double> t2;
+  V tie = t2.variable(Tensor<double>(Shape{1, 1, 2, 2}, {1.0, 3.0, 3.0, 0.0}));
+  t2.backward(sum(max_pool2d(tie, 2)));
+  CHECK(tie.grad()[1] == 1.0);
+  CHECK(tie.grad()[2] == 0.0);
+  CHECK_THROWS_AS(max_pool2d(t2.constant(Tensor<double>(Shape{1, 1, 2, 2})), 3), ShapeError);
+}
+
+TEST_CASE("Conv2d module: PyTorch layout and init bound", "[nn][conv]") {
+  std::mt19937_64 rng(1);
+  Conv2d<float> conv(4, 6, 3, rng, {1, 1, 1});
+  CHECK(conv.weight.value.shape() == Shape{6, 4, 3, 3});
+  const float bound = 1.0f / 6.0f;  // 1 / sqrt(4 * 3 * 3)
+  CHECK(conv.weight.value.array().abs().maxCoeff() <= bound);
+  CHECK(conv.bias.value.array().abs().maxCoeff() <= bound);
+  Tape<float> tape;
+  CHECK(conv(tape.constant(Tensor<float>(Shape{2, 4, 7, 7}))).shape() == Shape{2, 6, 7, 7});
+  CHECK_THROWS_AS(conv(tape.constant(Tensor<float>(Shape{2, 3, 7, 7}))), ShapeError);
+}
