@@ -5,8 +5,14 @@
 namespace torus {
 
 namespace {
-int g_threads = 1;  // one thread until asked: repeatable by default
+// One thread until asked, for OpenMP loops and Eigen's GEMM alike: repeatable by default. (Eigen
+// would otherwise take every core OpenMP offers.)
+int start_single_threaded() {
+  Eigen::setNbThreads(1);
+  return 1;
 }
+int g_threads = start_single_threaded();
+}  // namespace
 
 void set_num_threads(int n) {
   g_threads = n < 1 ? 1 : n;
