@@ -2,6 +2,7 @@
 
 #include "nn/normalize.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace torus::nn {
@@ -40,6 +41,15 @@ Var<T> EmbeddingHead<T>::operator()(const Var<T>& x) {
     case HeadMode::none: return h;
   }
   throw std::logic_error("EmbeddingHead: unknown mode");
+}
+
+template <typename T>
+void EmbeddingHead<T>::rewrap() {
+  if (config_.mode != HeadMode::torusC) return;
+  for (int64_t i = 0; i < fc2_.bias.value.numel(); ++i) {
+    T& b = fc2_.bias.value[i];
+    b -= std::floor(b);
+  }
 }
 
 template <typename T>

@@ -32,6 +32,10 @@ class EmbeddingHead {
   Var<T> operator()(const Var<T>& x);
   NamedParameters<T> parameters();
   const EmbeddingHeadConfig& config() const { return config_; }
+  // torusC: wraps the last layer's bias into [0, 1). That shifts every output by the same integer
+  // vector, which changes no loss, gradient or metric, and keeps the offset of the raw coordinates
+  // bounded so float precision is not lost as training moves them. No-op for other modes.
+  void rewrap();
 
  private:
   EmbeddingHeadConfig config_;

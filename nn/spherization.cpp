@@ -65,7 +65,27 @@ NamedParameters<T> Spherization<T>::parameters() {
   return out;
 }
 
+template <typename T>
+SphericLinear<T>::SphericLinear(int64_t in_features, int64_t out_features, std::mt19937_64& rng,
+                                const SpherizationOptions& opt)
+    : spherization(in_features, opt), linear(in_features + 1, out_features, rng, /*bias=*/false) {}
+
+template <typename T>
+Var<T> SphericLinear<T>::operator()(const Var<T>& x) {
+  return linear(spherization(x));
+}
+
+template <typename T>
+NamedParameters<T> SphericLinear<T>::parameters() {
+  NamedParameters<T> out;
+  append_parameters(out, "spherization", spherization.parameters());
+  append_parameters(out, "linear", linear.parameters());
+  return out;
+}
+
 template class Spherization<float>;
 template class Spherization<double>;
+template class SphericLinear<float>;
+template class SphericLinear<double>;
 
 }  // namespace torus::nn

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "autodiff/ops.hpp"
+#include "nn/linear.hpp"
 #include "nn/module.hpp"
 
 namespace torus::nn {
@@ -43,7 +44,22 @@ class Spherization {
   SpherizationOptions opt_;
 };
 
+// SphericLinear (method.md 14.2): Spherization(n = in) followed by the bias-free Linear(in + 1 ->
+// out) it requires, so every logit is r |w| cos(angle(w, y)).
+template <typename T>
+class SphericLinear {
+ public:
+  SphericLinear(int64_t in_features, int64_t out_features, std::mt19937_64& rng, const SpherizationOptions& opt = {});
+  Var<T> operator()(const Var<T>& x);  // (B, in) -> (B, out)
+  NamedParameters<T> parameters();
+
+  Spherization<T> spherization;
+  Linear<T> linear;  // no bias
+};
+
 extern template class Spherization<float>;
 extern template class Spherization<double>;
+extern template class SphericLinear<float>;
+extern template class SphericLinear<double>;
 
 }  // namespace torus::nn

@@ -107,3 +107,32 @@ TEST_CASE("EmbeddingHead in each mode: output shape, geometry and gradient", "[n
   std::mt19937_64 rng(0);
   CHECK_THROWS_WITH(EmbeddingHead<float>({HeadMode::torusN, 8, 5, 0, {}}, rng), Catch::Contains("even"));
 }
+
+TEST_CASE("torusC rewrap: bias wrapped into [0, 1) changes no output, loss or gradient", "[nn][oracle]") {
+  std::mt19937_64 rng(8);
+  EmbeddingHead<double> head({HeadMode::torusC, 5, 4, 0, {}}, rng);
+  for (auto& [name, p] : head.parameters())
+    if (name == "fc2.bias") p->value.array() += 1000.0;  // raw coordinates drifted by whole turns
+  const auto x = random_tensor({3, 5}, 74);
+  auto run = [&](std::vector<double>& grads) {
+    Tape<double> tape;
+    for (auto& [name, p] : head.parameters()) p->zero_grad();
+    V z = head(tape.constant(x));
+    V loss = sum(clifford_project(z) * tape.constant(random_tensor({3, 8}, 75)));
+    tape.backward(loss);
+    grads.clear();
+    for (auto& [name, p] : head.parameters()) grads.insert(grads.end(), p->grad.data(), p->grad.data() + p->grad.numel());
+    return loss.value().item();
+  };
+  std::vector<double> before, after;
+  const double l0 = run(before);
+  head.rewrap();
+  for (auto& [name, p] : head.parameters())
+    if (name == "fc2.bias") {
+      CHECK(p->value.array().minCoeff() >= 0.0);
+      CHECK(p->value.array().maxCoeff() < 1.0);
+    }
+  CHECK(run(after) == Approx(l0).epsilon(1e-9));
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).margin(1e-9));
+}

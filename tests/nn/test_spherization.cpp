@@ -91,3 +91,18 @@ TEST_CASE("per-pixel spherization over the channels of an NCHW tensor", "[nn][gr
   for (int c = 0; c < 4; ++c) CHECK(y.value()[((1 * 4 + c) * 2 + 0) * 2 + 1] == Approx(row.value()[c]));
   CHECK_THROWS_AS(sph(tape.constant(Tensor<double>(Shape{2, 5}))), ShapeError);
 }
+
+TEST_CASE("SphericLinear: spherization then a bias-free linear layer", "[nn][gradcheck]") {
+  std::mt19937_64 rng(3);
+  SphericLinear<double> layer(5, 3, rng);
+  CHECK_FALSE(layer.linear.has_bias);
+  CHECK(layer.linear.weight.value.shape() == Shape{3, 6});
+  const auto names = layer.parameters();
+  REQUIRE(names.size() == 2);
+  CHECK(names[0].first == "spherization.scale");
+  CHECK(names[1].first == "linear.weight");
+  require_gradients([&layer](Tape<double>&, const Vs& v) { return layer(v[0]); }, {random_tensor({2, 5}, 95)});
+  // logit = r |w| cos(angle): a zero input maps to the sphere point with every theta at the middle
+  Tape<double> tape;
+  CHECK(layer(tape.constant(Tensor<double>(Shape{1, 5}))).shape() == Shape{1, 3});
+}
