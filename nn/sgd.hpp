@@ -1,11 +1,8 @@
-// Stochastic gradient descent with momentum (PyTorch's formulation: v = mu v + g; step -lr v, or
-// -lr (g + mu v) with Nesterov) and L2 weight decay added to the gradient. State (one velocity per
-// parameter) lives here, keyed by the parameter's name.
+// Stochastic gradient descent with momentum, PyTorch's formulation: g = grad + wd p; the buffer
+// starts at the first g, then v = mu v + g; the step is -lr v, or -lr (g + mu v) with Nesterov.
 #pragma once
 
-#include "nn/module.hpp"
-
-#include <map>
+#include "nn/optimizer.hpp"
 
 namespace torus::nn {
 
@@ -13,21 +10,20 @@ struct SgdOptions {
   double lr = 0.1;
   double momentum = 0.0;
   bool nesterov = false;
-  double weight_decay = 0.0;
+  double weight_decay = 0.0;  // L2, added to the gradient
 };
 
 template <typename T>
-class Sgd {
+class Sgd : public Optimizer<T> {
  public:
   Sgd(NamedParameters<T> params, const SgdOptions& opt);
-  void step();       // one update from the parameters' current gradients
-  void zero_grad();  // gradients back to 0 (they accumulate otherwise)
-  SgdOptions& options() { return opt_; }
+  double lr() const override { return opt_.lr; }
+  void set_lr(double lr) override { opt_.lr = lr; }
+  const SgdOptions& options() const { return opt_; }
 
  private:
-  NamedParameters<T> params_;
+  void update() override;
   SgdOptions opt_;
-  std::map<std::string, Tensor<T>> velocity_;
 };
 
 extern template class Sgd<float>;

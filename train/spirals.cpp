@@ -1,6 +1,7 @@
 #include "train/spirals.hpp"
 
 #include "autodiff/ops.hpp"
+#include "nn/adam.hpp"
 #include "nn/linear.hpp"
 
 #include <chrono>
@@ -29,26 +30,6 @@ void make_spirals(int n, double noise, uint64_t seed, Tensor<float>& points, std
   }
 }
 
-namespace {
-// Adam on one parameter (beta1 0.9, beta2 0.999, eps 1e-8). The demo's own few lines; the
-// optimisers of the nn library replace this in the training binary.
-struct AdamState {
-  Tensor<float> m, v;
-};
-
-void adam_step(Parameter<float>& p, AdamState& s, double lr, int t) {
-  if (s.m.numel() != p.value.numel()) {
-    s.m = Tensor<float>(p.value.shape());
-    s.v = Tensor<float>(p.value.shape());
-  }
-  const float b1 = 0.9f, b2 = 0.999f;
-  s.m.array() = b1 * s.m.array() + (1 - b1) * p.grad.array();
-  s.v.array() = b2 * s.v.array() + (1 - b2) * p.grad.array().square();
-  const float c1 = 1 - std::pow(b1, float(t)), c2 = 1 - std::pow(b2, float(t));
-  p.value.array() -= float(lr) * (s.m.array() / c1) / ((s.v.array() / c2).sqrt() + 1e-8f);
-}
-}  // namespace
-
 SpiralsResult train_spirals(const SpiralsOptions& opt, const std::function<void(int, double, double)>& on_log) {
   Tensor<float> points;
   std::vector<int> labels;
@@ -63,7 +44,9 @@ SpiralsResult train_spirals(const SpiralsOptions& opt, const std::function<void(
   nn::append_parameters(params, "fc1", fc1.parameters());
   nn::append_parameters(params, "fc2", fc2.parameters());
   nn::append_parameters(params, "fc3", fc3.parameters());
-  std::vector<AdamState> state(params.size());
+  nn::AdamOptions adam_options;
+  adam_options.lr = opt.learning_rate;
+  nn::Adam<float> adam(params, adam_options);
 
   SpiralsResult result;
   Tape<float> tape;
@@ -73,9 +56,9 @@ SpiralsResult train_spirals(const SpiralsOptions& opt, const std::function<void(
     Var<float> x = tape.constant(points);
     Var<float> logits = fc3(tanh(fc2(tanh(fc1(x)))));                          // (2N, 2)
     Var<float> loss = -mean(sum(log_softmax(logits, 1) * tape.constant(onehot), 1));  // cross-entropy
-    nn::zero_grad(params);
+    adam.zero_grad();
     tape.backward(loss);
-    for (size_t i = 0; i < params.size(); ++i) adam_step(*params[i].second, state[i], opt.learning_rate, step);
+    adam.step();
 
     int correct = 0;
     const Tensor<float>& z = logits.value();

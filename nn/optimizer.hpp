@@ -1,0 +1,52 @@
+// What every optimiser shares: the named parameters it updates, a learning rate that schedules
+// set, a step count, and its state as named tensors (so checkpoints can save and restore it).
+#pragma once
+
+#include "nn/module.hpp"
+
+#include <map>
+#include <string>
+
+namespace torus::nn {
+
+template <typename T>
+class Optimizer {
+ public:
+  explicit Optimizer(NamedParameters<T> params) : params_(std::move(params)) {}
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // One update from the parameters' current gradients; parameters never reached by a backward
+  // pass (gradient shape differs from the value's) are left alone.
+  void step() {
+    ++steps_;
+    update();
+  }
+  void zero_grad() {
+    for (auto& [name, p] : params_) p->zero_grad();
+  }
+  virtual double lr() const = 0;
+  virtual void set_lr(double lr) = 0;
+  int64_t steps() const { return steps_; }
+  // Named state tensors ("<param>.momentum", "<param>.exp_avg" ...) and the step count.
+  std::map<std::string, Tensor<T>>& state() { return state_; }
+  void set_steps(int64_t steps) { steps_ = steps; }
+  const NamedParameters<T>& parameters() const { return params_; }
+
+ protected:
+  virtual void update() = 0;
+  // The state tensor `key` of a parameter, created as zeros of its shape on first use.
+  Tensor<T>& slot(const std::string& key, const Parameter<T>& p, bool* created = nullptr) {
+    auto [it, fresh] = state_.try_emplace(key, p.value.shape());
+    if (created) *created = fresh;
+    return it->second;
+  }
+  static bool reached(const Parameter<T>& p) { return p.grad.shape() == p.value.shape(); }
+
+  NamedParameters<T> params_;
+  std::map<std::string, Tensor<T>> state_;
+  int64_t steps_ = 0;
+};
+
+}  // namespace torus::nn
