@@ -50,6 +50,7 @@ template <typename T> Var<T> relu(const Var<T>& x);
 template <typename T> Var<T> leaky_relu(const Var<T>& x, double slope = 0.01);
 template <typename T> Var<T> softplus(const Var<T>& x);
 template <typename T> Var<T> clamp(const Var<T>& x, double lo, double hi);
+template <typename T> Var<T> gelu(const Var<T>& x);  // x Phi(x), exact (erf) form
 
 // ---- matrix product (ops_matmul.cpp) ----
 // op(a) @ op(b) for 2-D a, b, where op transposes when the flag is set.

@@ -4,6 +4,7 @@
 #include "autodiff/ops_common.hpp"
 
 #include <cmath>
+#include <numbers>
 #include <type_traits>
 
 namespace torus {
@@ -24,6 +25,7 @@ const OpName kRelu("relu");
 const OpName kLeakyRelu("leaky_relu");
 const OpName kSoftplus("softplus");
 const OpName kClamp("clamp");
+const OpName kGelu("gelu");
 
 template <typename T, typename F>
 Var<T> record_unary(const OpName& op, const Var<T>& x, F forward, std::type_identity_t<BackwardFn<T>> backward,
@@ -184,6 +186,23 @@ Var<T> clamp(const Var<T>& x, double lo, double hi) {
                       {lo, hi});
 }
 
+template <typename T>
+Var<T> gelu(const Var<T>& x) {
+  // x Phi(x), with the exact normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 (PyTorch's default)
+  return record_unary(kGelu, x,
+                      [](const auto& v) { return v.unaryExpr([](T u) { return T(0.5) * u * (T(1) + std::erf(u * T(1 / std::numbers::sqrt2))); }); },
+                      [](Backward<T>& g) {
+                        // (x Phi)' = Phi(x) + x phi(x), phi the normal density
+                        unary_grad(g, [](const auto& d, const auto& x, const auto&) {
+                          return d * x.unaryExpr([](T u) {
+                            const T cdf = T(0.5) * (T(1) + std::erf(u * T(1 / std::numbers::sqrt2)));
+                            const T pdf = std::exp(T(-0.5) * u * u) * T(0.3989422804014327);  // 1 / sqrt(2 pi)
+                            return cdf + u * pdf;
+                          });
+                        });
+                      });
+}
+
 #define TORUS_INSTANTIATE(T)                                  \
   template Var<T> affine(const Var<T>&, double, double);      \
   template Var<T> exp(const Var<T>&);                         \
@@ -198,7 +217,8 @@ Var<T> clamp(const Var<T>& x, double lo, double hi) {
   template Var<T> relu(const Var<T>&);                        \
   template Var<T> leaky_relu(const Var<T>&, double);          \
   template Var<T> softplus(const Var<T>&);                    \
-  template Var<T> clamp(const Var<T>&, double, double);
+  template Var<T> clamp(const Var<T>&, double, double);        \
+  template Var<T> gelu(const Var<T>&);
 TORUS_INSTANTIATE(float)
 TORUS_INSTANTIATE(double)
 #undef TORUS_INSTANTIATE

@@ -137,7 +137,7 @@ Conv2d<T>::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, std
 }
 
 template <typename T>
-Var<T> Conv2d<T>::operator()(const Var<T>& x) {
+Var<T> Conv2d<T>::forward(const Var<T>& x) {
   Tape<T>& tape = x.tape();
   return conv2d(x, tape.param(weight), has_bias ? tape.param(bias) : Var<T>(), geometry);
 }

@@ -22,12 +22,12 @@ template <typename T>
 Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g = {});
 
 template <typename T>
-class Conv2d {
+class Conv2d : public Module<T> {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, std::mt19937_64& rng,
          const Conv2dGeometry& geometry = {}, bool bias = true);
-  Var<T> operator()(const Var<T>& x);
-  NamedParameters<T> parameters();
+  Var<T> forward(const Var<T>& x) override;
+  NamedParameters<T> parameters() override;
 
   Parameter<T> weight;  // (O, C, k, k): Kaiming-uniform(a = sqrt 5) = U(+-1/sqrt(C k k)), as PyTorch
   Parameter<T> bias;    // (O): U(+-1/sqrt(C k k)); empty without bias

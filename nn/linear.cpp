@@ -21,7 +21,7 @@ Linear<T>::Linear(int64_t in_features, int64_t out_features, std::mt19937_64& rn
 }
 
 template <typename T>
-Var<T> Linear<T>::operator()(const Var<T>& x) {
+Var<T> Linear<T>::forward(const Var<T>& x) {
   Tape<T>& tape = x.tape();
   Var<T> y = matmul(x, tape.param(weight), false, true);  // (B, in) @ (out, in)^T
   return has_bias ? y + tape.param(bias) : y;              // bias broadcasts over rows

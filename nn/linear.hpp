@@ -12,13 +12,13 @@
 namespace torus::nn {
 
 template <typename T>
-class Linear {
+class Linear : public Module<T> {
  public:
   Linear(int64_t in_features, int64_t out_features, std::mt19937_64& rng, bool bias = true);
 
   // x: (B, in) -> (B, out)
-  Var<T> operator()(const Var<T>& x);
-  NamedParameters<T> parameters();
+  Var<T> forward(const Var<T>& x) override;
+  NamedParameters<T> parameters() override;
 
   Parameter<T> weight;  // (out, in)
   Parameter<T> bias;    // (out); empty when built without bias

@@ -1,9 +1,12 @@
 // Modules own their parameters as named members and list them by name, so optimisers, checkpoints
-// and tests address a weight as "fc1.weight", never by position.
+// and tests address a weight as "conv1.weight", never by position. Buffers (batch-norm running
+// statistics) are listed the same way. Training / evaluation mode is a flag every module carries;
+// containers pass it on to their children.
 #pragma once
 
 #include "autodiff/tape.hpp"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,16 +15,78 @@ namespace torus::nn {
 
 template <typename T>
 using NamedParameters = std::vector<std::pair<std::string, Parameter<T>*>>;
+template <typename T>
+using NamedBuffers = std::vector<std::pair<std::string, Tensor<T>*>>;
 
-// Appends `inner`'s parameters to `out` with "prefix." in front of each name.
+// Appends `inner`'s entries to `out` with "prefix." in front of each name.
+template <typename Named>
+void append_named(Named& out, const std::string& prefix, const Named& inner) {
+  for (const auto& [name, p] : inner) out.emplace_back(prefix + "." + name, p);
+}
 template <typename T>
 void append_parameters(NamedParameters<T>& out, const std::string& prefix, const NamedParameters<T>& inner) {
-  for (const auto& [name, p] : inner) out.emplace_back(prefix + "." + name, p);
+  append_named(out, prefix, inner);
 }
 
 template <typename T>
 void zero_grad(const NamedParameters<T>& params) {
   for (const auto& [name, p] : params) p->zero_grad();
 }
+
+template <typename T>
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual Var<T> forward(const Var<T>& x) = 0;
+  Var<T> operator()(const Var<T>& x) { return forward(x); }
+  virtual NamedParameters<T> parameters() { return {}; }
+  virtual NamedBuffers<T> buffers() { return {}; }
+  virtual void set_training(bool on) { training_ = on; }
+  bool training() const { return training_; }
+
+ protected:
+  bool training_ = true;
+};
+
+// Children run in order; their names are their positions ("0", "1" ...) unless given.
+template <typename T>
+class Sequential : public Module<T> {
+ public:
+  Sequential& add(std::unique_ptr<Module<T>> m, std::string name = "") {
+    if (name.empty()) name = std::to_string(children_.size());
+    children_.emplace_back(std::move(name), std::move(m));
+    return *this;
+  }
+  template <typename M, typename... Args>
+  M& emplace(Args&&... args) {
+    auto m = std::make_unique<M>(std::forward<Args>(args)...);
+    M& ref = *m;
+    add(std::move(m));
+    return ref;
+  }
+  Var<T> forward(const Var<T>& x) override {
+    Var<T> h = x;
+    for (auto& [name, m] : children_) h = m->forward(h);
+    return h;
+  }
+  NamedParameters<T> parameters() override {
+    NamedParameters<T> out;
+    for (auto& [name, m] : children_) append_named(out, name, m->parameters());
+    return out;
+  }
+  NamedBuffers<T> buffers() override {
+    NamedBuffers<T> out;
+    for (auto& [name, m] : children_) append_named(out, name, m->buffers());
+    return out;
+  }
+  void set_training(bool on) override {
+    this->training_ = on;
+    for (auto& [name, m] : children_) m->set_training(on);
+  }
+  size_t size() const { return children_.size(); }
+
+ private:
+  std::vector<std::pair<std::string, std::unique_ptr<Module<T>>>> children_;
+};
 
 }  // namespace torus::nn

@@ -57,6 +57,7 @@ TEST_CASE("smooth unary ops, random inputs", "[gradcheck]") {
   require_gradients([](Tape<double>&, const Vs& v) { return tanh(v[0]); }, {x});
   require_gradients([](Tape<double>&, const Vs& v) { return sigmoid(v[0]); }, {x});
   require_gradients([](Tape<double>&, const Vs& v) { return softplus(v[0]); }, {x});
+  require_gradients([](Tape<double>&, const Vs& v) { return gelu(v[0]); }, {x});
   for (double p : {2.0, 3.0, 0.5, -1.0, -2.5, 0.0}) {
     INFO("exponent " << p);
     require_gradients([p](Tape<double>&, const Vs& v) { return pow(v[0], p); }, {pos});
@@ -78,6 +79,7 @@ TEST_CASE("saturated and large-magnitude inputs keep finite, correct gradients",
   require_gradients([](Tape<double>&, const Vs& v) { return sigmoid(v[0]); }, {big});
   require_gradients([](Tape<double>&, const Vs& v) { return tanh(v[0]); }, {big});
   require_gradients([](Tape<double>&, const Vs& v) { return softplus(v[0]); }, {big});
+  require_gradients([](Tape<double>&, const Vs& v) { return gelu(v[0]); }, {big});
   const auto huge = values({4}, {-800.0, -50.0, 50.0, 800.0});
   const auto g = torus::testing::analytic_grads([](Tape<double>&, const Vs& v) { return softplus(v[0]); }, {huge});
   CHECK(g[0][0] == 0.0);  // sigmoid(-800) underflows to exactly 0

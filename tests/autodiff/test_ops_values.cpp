@@ -167,3 +167,11 @@ TEST_CASE("shape errors name the op and both shapes", "[values]") {
   CHECK_THAT(message([&] { masked_fill(b, Tensor<double>(Shape{2, 4}), 0.0); }), Catch::Contains("masked_fill"));
   CHECK_THAT(message([&] { tape.backward(a); }), Catch::Contains("backward") && Catch::Contains("[2, 3]"));
 }
+
+TEST_CASE("gelu values: exact erf form", "[values]") {
+  Tape<double> tape;
+  V y = gelu(tape.constant(values({3}, {0.0, 1.0, -2.0})));
+  CHECK(y.value()[0] == 0.0);
+  CHECK(y.value()[1] == Approx(0.8413447460685429));   // Phi(1)
+  CHECK(y.value()[2] == Approx(-2.0 * 0.022750131948179195));
+}

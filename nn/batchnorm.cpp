@@ -1,0 +1,149 @@
+#include "nn/batchnorm.hpp"
+
+#include "autodiff/parallel.hpp"
+
+#include <cmath>
+
+namespace torus::nn {
+
+namespace {
+const OpName kBatchNorm("batch_norm", "nn");
+
+// (N, C, S) view: S = H W (1 for (N, C)); channel c of image n is the run [(n C + c) S, + S).
+struct BnShape {
+  int64_t N, C, S;
+  int64_t count() const { return N * S; }
+};
+
+BnShape bn_shape(const Shape& s) {
+  if (s.rank() != 2 && s.rank() != 4) throw ShapeError("batch_norm: input must be (N, C) or (N, C, H, W), got " + s.str());
+  return {s[0], s[1], s.rank() == 4 ? s[2] * s[3] : 1};
+}
+}  // namespace
+
+template <typename T>
+Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tensor<T>& running_mean,
+                  Tensor<T>& running_var, bool training, double momentum, double eps) {
+  const BnShape b = bn_shape(x.shape());
+  if (gamma.shape() != Shape{b.C} || beta.shape() != Shape{b.C} || running_mean.shape() != Shape{b.C} ||
+      running_var.shape() != Shape{b.C}) {
+    throw ShapeError("batch_norm: gamma, beta and running statistics must be (" + std::to_string(b.C) + ") for input " +
+                     x.shape().str());
+  }
+  if (training && b.count() < 2) {
+    throw ShapeError("batch_norm: training needs more than one value per channel, got input " + x.shape().str());
+  }
+  Tape<T>& tape = x.tape();
+  Node<T>& node = tape.record(kBatchNorm, {x, gamma, beta}, [](Backward<T>& g) {
+    // xhat = (x - mean) rstd, y = gamma xhat + beta. With dxhat = gamma dy and M values per channel:
+    //   training:   dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))   (mean and var depend on x)
+    //   evaluation: dx = rstd dxhat                                           (running statistics are constants)
+    //   dgamma = sum(dy xhat), dbeta = sum(dy)
+    const BnShape b{g.node().ints[0], g.node().ints[1], g.node().ints[2]};
+    const bool training = g.node().attr[0] != 0;
+    const Tensor<T>& saved = g.node().saved;  // xhat (N C S), then rstd (C)
+    const T* xhat = saved.data();
+    const T* rstd = saved.data() + b.N * b.C * b.S;
+    const T* dy = g.dout().data();
+    const T* gam = g.in(1).data();
+    const bool dx_needed = g.needs(0), dg_needed = g.needs(1), db_needed = g.needs(2);
+    T* dx = dx_needed ? g.dx(0).data() : nullptr;
+    T* dgamma = dg_needed ? g.dx(1).data() : nullptr;
+    T* dbeta = db_needed ? g.dx(2).data() : nullptr;
+    parallel_for(b.C, b.count() * 4, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        T sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < b.N; ++n)
+          for (int64_t i = 0; i < b.S; ++i) {
+            const int64_t at = (n * b.C + c) * b.S + i;
+            sum_dy += dy[at];
+            sum_dy_xhat += dy[at] * xhat[at];
+          }
+        if (dgamma) dgamma[c] += sum_dy_xhat;
+        if (dbeta) dbeta[c] += sum_dy;
+        if (!dx) continue;
+        const T scale = gam[c] * rstd[c];
+        const T mean_dy = sum_dy / T(b.count()), mean_dy_xhat = sum_dy_xhat / T(b.count());
+        for (int64_t n = 0; n < b.N; ++n)
+          for (int64_t i = 0; i < b.S; ++i) {
+            const int64_t at = (n * b.C + c) * b.S + i;
+            dx[at] += training ? scale * (dy[at] - mean_dy - xhat[at] * mean_dy_xhat) : scale * dy[at];
+          }
+      }
+    });
+  });
+  node.ints.assign({b.N, b.C, b.S});
+  node.attr[0] = training ? 1 : 0;
+  node.value.resize(x.shape());
+  node.saved.resize(Shape{b.N * b.C * b.S + b.C});
+  const T* src = x.value().data();
+  const T* gam = gamma.value().data();
+  const T* bet = beta.value().data();
+  T* xhat = node.saved.data();
+  T* rstd = node.saved.data() + b.N * b.C * b.S;
+  parallel_for(b.C, b.count() * 4, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      T mean, var;
+      if (training) {
+        double s = 0, sq = 0;  // in double: a float sum over 10^5 values would lose the variance
+        for (int64_t n = 0; n < b.N; ++n)
+          for (int64_t i = 0; i < b.S; ++i) s += src[(n * b.C + c) * b.S + i];
+        const double m = s / double(b.count());
+        for (int64_t n = 0; n < b.N; ++n)
+          for (int64_t i = 0; i < b.S; ++i) {
+            const double d = src[(n * b.C + c) * b.S + i] - m;
+            sq += d * d;
+          }
+        mean = T(m);
+        var = T(sq / double(b.count()));
+        running_mean[c] = T((1 - momentum) * running_mean[c] + momentum * m);
+        running_var[c] = T((1 - momentum) * running_var[c] + momentum * sq / double(b.count() - 1));
+      } else {
+        mean = running_mean[c];
+        var = running_var[c];
+      }
+      rstd[c] = T(1) / std::sqrt(var + T(eps));
+      for (int64_t n = 0; n < b.N; ++n)
+        for (int64_t i = 0; i < b.S; ++i) {
+          const int64_t at = (n * b.C + c) * b.S + i;
+          xhat[at] = (src[at] - mean) * rstd[c];
+          node.value[at] = gam[c] * xhat[at] + bet[c];
+        }
+    }
+  });
+  return tape.last();
+}
+
+template <typename T>
+BatchNorm<T>::BatchNorm(int64_t channels, double momentum_, double eps_) : momentum(momentum_), eps(eps_) {
+  if (channels < 1) throw std::invalid_argument("BatchNorm: channels must be positive");
+  weight.value = Tensor<T>(Shape{channels}, T(1));
+  bias.value = Tensor<T>(Shape{channels}, T(0));
+  running_mean = Tensor<T>(Shape{channels}, T(0));
+  running_var = Tensor<T>(Shape{channels}, T(1));
+}
+
+template <typename T>
+Var<T> BatchNorm<T>::forward(const Var<T>& x) {
+  Tape<T>& tape = x.tape();
+  return batch_norm(x, tape.param(weight), tape.param(bias), running_mean, running_var, this->training_, momentum, eps);
+}
+
+template <typename T>
+NamedParameters<T> BatchNorm<T>::parameters() {
+  return {{"weight", &weight}, {"bias", &bias}};
+}
+
+template <typename T>
+NamedBuffers<T> BatchNorm<T>::buffers() {
+  return {{"running_mean", &running_mean}, {"running_var", &running_var}};
+}
+
+template Var<float> batch_norm(const Var<float>&, const Var<float>&, const Var<float>&, Tensor<float>&, Tensor<float>&, bool,
+                               double, double);
+template Var<double> batch_norm(const Var<double>&, const Var<double>&, const Var<double>&, Tensor<double>&, Tensor<double>&,
+                                bool, double, double);
+template class BatchNorm<float>;
+template class BatchNorm<double>;
+
+}  // namespace torus::nn
