@@ -46,4 +46,19 @@ void parallel_for(int64_t n, int64_t work_per_item, Body&& body) {
   body(int64_t{0}, n);
 }
 
+// Calls body(chunk, begin, end) for `chunks` contiguous, near-equal slices of [0, n), in parallel
+// when OpenMP is on. For loops that keep one partial result per chunk (summed afterwards in chunk
+// order, so the total is repeatable for a given chunk count).
+template <typename Body>
+void parallel_chunks(int64_t n, int chunks, Body&& body) {
+#ifdef _OPENMP
+  if (chunks > 1) {
+#pragma omp parallel for num_threads(chunks) schedule(static)
+    for (int c = 0; c < chunks; ++c) body(c, n * c / chunks, n * (c + 1) / chunks);
+    return;
+  }
+#endif
+  for (int c = 0; c < chunks; ++c) body(c, n * c / chunks, n * (c + 1) / chunks);
+}
+
 }  // namespace torus

@@ -2,6 +2,7 @@
 
 #include "autodiff/parallel.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace torus::nn {
@@ -15,61 +16,62 @@ struct ConvShape {
   int64_t pixels() const { return Ho * Wo; }
 };
 
-// cols (C kh kw, N Ho Wo): one column per output pixel, zero where the window leaves the image.
+// cols (C kh kw, Ho Wo) of one image: one column per output pixel, zero where the window leaves
+// the image.
 template <typename T>
-void im2col(T* cols, const T* x, const ConvShape& s) {
-  const int64_t width = s.N * s.pixels();
-  parallel_for(s.patch(), width, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t c = r / (s.kh * s.kw), i = (r / s.kw) % s.kh, j = r % s.kw;
-      T* row = cols + r * width;
-      for (int64_t n = 0; n < s.N; ++n) {
-        const T* plane = x + (n * s.C + c) * s.H * s.W;
-        for (int64_t oy = 0; oy < s.Ho; ++oy) {
-          const int64_t y = oy * s.stride - s.padding + i * s.dilation;
-          T* dst = row + n * s.pixels() + oy * s.Wo;
-          if (y < 0 || y >= s.H) {
-            std::fill(dst, dst + s.Wo, T(0));
-            continue;
-          }
-          for (int64_t ox = 0; ox < s.Wo; ++ox) {
-            const int64_t xx = ox * s.stride - s.padding + j * s.dilation;
-            dst[ox] = (xx >= 0 && xx < s.W) ? plane[y * s.W + xx] : T(0);
-          }
-        }
+void im2col(T* cols, const T* image, const ConvShape& s) {
+  for (int64_t r = 0; r < s.patch(); ++r) {
+    const int64_t c = r / (s.kh * s.kw), i = (r / s.kw) % s.kh, j = r % s.kw;
+    const T* plane = image + c * s.H * s.W;
+    T* row = cols + r * s.pixels();
+    for (int64_t oy = 0; oy < s.Ho; ++oy) {
+      const int64_t y = oy * s.stride - s.padding + i * s.dilation;
+      T* dst = row + oy * s.Wo;
+      if (y < 0 || y >= s.H) {
+        std::fill(dst, dst + s.Wo, T(0));
+        continue;
+      }
+      for (int64_t ox = 0; ox < s.Wo; ++ox) {
+        const int64_t xx = ox * s.stride - s.padding + j * s.dilation;
+        dst[ox] = (xx >= 0 && xx < s.W) ? plane[y * s.W + xx] : T(0);
       }
     }
-  });
+  }
 }
 
-// dx += col2im(dcols): every column entry goes back to the input pixel it was read from.
-// Parallel over images (each writes only its own planes), sequential inside: repeatable.
+// dimage += col2im(dcols): every column entry goes back to the input pixel it was read from.
 template <typename T>
-void col2im_add(T* dx, const T* dcols, const ConvShape& s) {
-  const int64_t width = s.N * s.pixels();
-  parallel_for(s.N, s.patch() * s.pixels(), [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n)
-      for (int64_t r = 0; r < s.patch(); ++r) {
-        const int64_t c = r / (s.kh * s.kw), i = (r / s.kw) % s.kh, j = r % s.kw;
-        const T* row = dcols + r * width + n * s.pixels();
-        T* plane = dx + (n * s.C + c) * s.H * s.W;
-        for (int64_t oy = 0; oy < s.Ho; ++oy) {
-          const int64_t y = oy * s.stride - s.padding + i * s.dilation;
-          if (y < 0 || y >= s.H) continue;
-          for (int64_t ox = 0; ox < s.Wo; ++ox) {
-            const int64_t xx = ox * s.stride - s.padding + j * s.dilation;
-            if (xx >= 0 && xx < s.W) plane[y * s.W + xx] += row[oy * s.Wo + ox];
-          }
-        }
+void col2im_add(T* dimage, const T* dcols, const ConvShape& s) {
+  for (int64_t r = 0; r < s.patch(); ++r) {
+    const int64_t c = r / (s.kh * s.kw), i = (r / s.kw) % s.kh, j = r % s.kw;
+    const T* row = dcols + r * s.pixels();
+    T* plane = dimage + c * s.H * s.W;
+    for (int64_t oy = 0; oy < s.Ho; ++oy) {
+      const int64_t y = oy * s.stride - s.padding + i * s.dilation;
+      if (y < 0 || y >= s.H) continue;
+      for (int64_t ox = 0; ox < s.Wo; ++ox) {
+        const int64_t xx = ox * s.stride - s.padding + j * s.dilation;
+        if (xx >= 0 && xx < s.W) plane[y * s.W + xx] += row[oy * s.Wo + ox];
       }
-  });
+    }
+  }
 }
 
 ConvShape stored_shape(const std::vector<int64_t>& v) {
   return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
 }
+
+template <typename T>
+using RowMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+template <typename T>
+using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 }  // namespace
 
+// One image at a time: out_n (O, Ho Wo) = W (O, C k k) cols_n (C k k, Ho Wo) is already the NCHW
+// layout, so nothing is permuted, and images are spread over threads (each GEMM single-threaded,
+// which for these shapes is as fast as one large threaded GEMM). The im2col buffers (one per
+// thread) live on the node and are rebuilt in the backward pass instead of being kept for the
+// whole batch.
 template <typename T>
 Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g) {
   const Shape& xs = x.shape();
@@ -89,33 +91,58 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const C
   Tape<T>& tape = x.tape();
   BackwardFn<T> backward = [](Backward<T>& g) {
     const ConvShape s = stored_shape(g.node().ints);
-    const int64_t width = s.N * s.pixels();
-    // dout (N, O, Ho Wo) -> dO (O, N Ho Wo), the layout of the forward GEMM's result
-    typename Tensor<T>::Matrix dO(s.O, width);
-    for (int64_t n = 0; n < s.N; ++n)
-      dO.middleCols(n * s.pixels(), s.pixels()) = g.dout().matrix(s.N * s.O, s.pixels()).middleRows(n * s.O, s.O);
-    const auto cols = g.node().saved.matrix(s.patch(), width);
-    if (g.needs(1)) {  // dW = dO cols^T
-      Tensor<T>& dw = g.dx(1);
-      dw.matrix(s.O, s.patch()).noalias() += dO * cols.transpose();
+    const int chunks = int(std::min<int64_t>(num_threads(), s.N));
+    const bool need_x = g.needs(0), need_w = g.needs(1), need_b = g.num_inputs() > 2 && g.needs(2);
+    Tensor<T>& scratch = g.saved();  // per chunk: cols (patch, pixels), dcols (patch, pixels), dW (O, patch)
+    const int64_t per_chunk = 2 * s.patch() * s.pixels() + s.O * s.patch();
+    scratch.resize(Shape{chunks * per_chunk});
+    const ConstRowMap<T> W(g.in(1).data(), s.O, s.patch());
+    T* dx = need_x ? g.dx(0).data() : nullptr;
+    parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
+      T* cols = scratch.data() + c * per_chunk;
+      T* dcols = cols + s.patch() * s.pixels();
+      RowMap<T> dW(dcols + s.patch() * s.pixels(), s.O, s.patch());
+      dW.setZero();
+      for (int64_t n = begin; n < end; ++n) {
+        const ConstRowMap<T> dout(g.dout().data() + n * s.O * s.pixels(), s.O, s.pixels());
+        if (need_w) {  // dW += dout_n cols_n^T
+          im2col(cols, g.in(0).data() + n * s.C * s.H * s.W, s);
+          dW.noalias() += dout * ConstRowMap<T>(cols, s.patch(), s.pixels()).transpose();
+        }
+        if (need_x) {  // dcols = W^T dout_n, then back onto the image's pixels
+          RowMap<T>(dcols, s.patch(), s.pixels()).noalias() = W.transpose() * dout;
+          col2im_add(dx + n * s.C * s.H * s.W, dcols, s);
+        }
+      }
+    });
+    if (need_w) {  // partial sums added in chunk order: repeatable for a given thread count
+      RowMap<T> dw(g.dx(1).data(), s.O, s.patch());
+      for (int c = 0; c < chunks; ++c) dw += RowMap<T>(scratch.data() + c * per_chunk + 2 * s.patch() * s.pixels(), s.O, s.patch());
     }
-    if (g.num_inputs() > 2 && g.needs(2)) g.dx(2).array() += dO.rowwise().sum().array();  // db = sum over pixels
-    if (g.needs(0)) {  // dcols = W^T dO, then back to pixels
-      const typename Tensor<T>::Matrix dcols = g.in(1).matrix(s.O, s.patch()).transpose() * dO;
-      col2im_add(g.dx(0).data(), dcols.data(), s);
+    if (need_b) {  // db = sum of dout over images and pixels
+      T* db = g.dx(2).data();
+      for (int64_t n = 0; n < s.N; ++n)
+        for (int64_t o = 0; o < s.O; ++o)
+          db[o] += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(g.dout().data() + (n * s.O + o) * s.pixels(), s.pixels()).sum();
     }
   };
   Node<T>& node = bias.valid() ? tape.record(kConv2d, {x, weight, bias}, backward) : tape.record(kConv2d, {x, weight}, backward);
   node.ints.assign({s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.Ho, s.Wo, s.stride, s.padding, s.dilation});
-  const int64_t width = s.N * s.pixels();
-  node.saved.resize(Shape{s.patch(), width});
-  im2col(node.saved.data(), x.value().data(), s);
-  // out (O, N Ho Wo) = W cols (+ b), then rows regrouped per image into (N, O, Ho, Wo)
-  typename Tensor<T>::Matrix out = weight.value().matrix(s.O, s.patch()) * node.saved.matrix(s.patch(), width);
-  if (bias.valid()) out.colwise() += bias.value().matrix(s.O, 1).col(0);
   node.value.resize(Shape{s.N, s.O, s.Ho, s.Wo});
-  auto dst = node.value.matrix(s.N * s.O, s.pixels());
-  for (int64_t n = 0; n < s.N; ++n) dst.middleRows(n * s.O, s.O) = out.middleCols(n * s.pixels(), s.pixels());
+  const int chunks = int(std::min<int64_t>(num_threads(), s.N));
+  node.saved.resize(Shape{chunks * s.patch() * s.pixels()});
+  const ConstRowMap<T> W(weight.value().data(), s.O, s.patch());
+  const T* b = bias.valid() ? bias.value().data() : nullptr;
+  parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
+    T* cols = node.saved.data() + c * s.patch() * s.pixels();
+    for (int64_t n = begin; n < end; ++n) {
+      im2col(cols, x.value().data() + n * s.C * s.H * s.W, s);
+      RowMap<T> out(node.value.data() + n * s.O * s.pixels(), s.O, s.pixels());
+      out.noalias() = W * ConstRowMap<T>(cols, s.patch(), s.pixels());
+      if (b)
+        for (int64_t o = 0; o < s.O; ++o) out.row(o).array() += b[o];
+    }
+  });
   return tape.last();
 }
 

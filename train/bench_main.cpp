@@ -1,0 +1,133 @@
+// torus-bench: the workloads of benchmarks.md on our side, one JSON line each.
+//   W1  training step of FmnistConvNet (batch 256 of Fashion-MNIST, single-view SupCon, tau 0.1,
+//       scale D/2 for torusN or 1 for the sphere, no base-temperature factor, SGD lr 0.05 momentum
+//       0.9): images per second, median over the timed steps after the warm-up.
+//   W2  inference: forward only, batch 1024 (images per second) and batch-1 latency (microseconds,
+//       median of 2000 after 100 warm-up).
+// Timings are for comparing against ../shared/bench/run.sh w1w2 run beside it, never for tests.
+#include "autodiff/parallel.hpp"
+#include "datasets/idx.hpp"
+#include "nn/fmnist_convnet.hpp"
+#include "nn/sgd.hpp"
+#include "nn/supcon.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+
+using namespace torus;
+
+namespace {
+constexpr float kMean = 0.2860f, kStd = 0.3530f;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+Tensor<float> batch_of(const datasets::ImageSet& set, int64_t first, int64_t count, std::vector<int>& labels) {
+  std::vector<int64_t> idx(count);
+  std::iota(idx.begin(), idx.end(), first);
+  std::vector<float> pixels;
+  datasets::normalized_images(set, idx, kMean, kStd, pixels);
+  labels.assign(set.labels.begin() + first, set.labels.begin() + first + count);
+  return Tensor<float>(Shape{count, 1, 28, 28}, pixels);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string workload = "all", head = "torusN";
+  int threads = 1, steps = 40, warmup = 5, batch = 256, infer_batch = 1024, infer_reps = 20, latency_reps = 2000;
+  std::string data_dir = datasets::kFashionMnistDir;
+  CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
+  app.add_option("--workload", workload, "W1, W2 or all")->check(CLI::IsMember({"W1", "W2", "all"}))->capture_default_str();
+  app.add_option("--threads", threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--head", head, "torusN or sphere")->check(CLI::IsMember({"torusN", "sphere"}))->capture_default_str();
+  app.add_option("--steps", steps, "timed W1 steps")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--warmup", warmup, "untimed W1 steps first")->check(CLI::Range(0, 100000))->capture_default_str();
+  app.add_option("--batch", batch, "W1 batch")->check(CLI::Range(2, 60000))->capture_default_str();
+  app.add_option("--infer-batch", infer_batch, "W2 batch")->check(CLI::Range(1, 60000))->capture_default_str();
+  app.add_option("--infer-reps", infer_reps, "W2 timed repetitions")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--latency-reps", latency_reps, "batch-1 timed repetitions")->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--data", data_dir, "Fashion-MNIST folder")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  set_num_threads(threads);
+  datasets::ImageSet train;
+  try {
+    train = datasets::load_fashion_mnist("train", data_dir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-bench: %s\n(install the Debian package dataset-fashion-mnist, or pass --data)\n", e.what());
+    return 1;
+  }
+  const nn::HeadMode mode = nn::parse_head_mode(head);
+  std::mt19937_64 rng(0);
+  nn::FmnistConvNet<float> net({mode, 0, 16, 0, {}}, rng);
+  std::vector<int> labels;
+
+  if (workload == "W1" || workload == "all") {
+    nn::Sgd<float> sgd(net.parameters(), {0.05, 0.9, false, 0.0});
+    nn::SupConOptions supcon;
+    supcon.temperature = supcon.base_temperature = 0.1;  // benchmarks.md: no base-temperature factor
+    const int64_t batches = train.n / batch;
+    std::vector<double> times;
+    double first_loss = 0, last_loss = 0;
+    Tape<float> tape;
+    for (int it = 0; it < warmup + steps; ++it) {
+      const Tensor<float> x = batch_of(train, (it % batches) * batch, batch, labels);
+      const auto t0 = std::chrono::steady_clock::now();
+      tape.clear();
+      sgd.zero_grad();
+      const Var<float> z = net(tape.constant(x));
+      const auto cf = nn::contrastive_features(z, mode);
+      const Var<float> loss = nn::supcon_loss(cf.f, labels, 1, cf.scale, supcon).loss;
+      tape.backward(loss);
+      sgd.step();
+      const double dt = seconds_since(t0);
+      if (it >= warmup) {
+        times.push_back(dt);
+        (times.size() == 1 ? first_loss : last_loss) = loss.value().item();
+      }
+    }
+    const double ms = 1e3 * median(times);
+    std::printf("{\"workload\":\"W1\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"steps\":%zu,\"images_per_s\":%.1f,"
+                "\"ms_per_step\":%.3f,\"first_loss\":%.4f,\"last_loss\":%.4f}\n",
+                threads, batch, head.c_str(), times.size(), batch / (ms / 1e3), ms, first_loss, last_loss);
+    std::fflush(stdout);
+  }
+
+  if (workload == "W2" || workload == "all") {
+    net.head_config();
+    Tape<float> tape;
+    NoGradGuard<float> no_grad(tape);
+    const Tensor<float> x = batch_of(train, 0, infer_batch, labels);
+    std::vector<double> times;
+    for (int it = 0; it < 3 + infer_reps; ++it) {
+      const auto t0 = std::chrono::steady_clock::now();
+      tape.clear();
+      net(tape.constant(x));
+      if (it >= 3) times.push_back(seconds_since(t0));
+    }
+    std::printf("{\"workload\":\"W2-throughput\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"images_per_s\":%.1f}\n", threads,
+                infer_batch, head.c_str(), infer_batch / median(times));
+    const Tensor<float> one = batch_of(train, 0, 1, labels);
+    std::vector<double> lat;
+    for (int it = 0; it < 100 + latency_reps; ++it) {
+      const auto t0 = std::chrono::steady_clock::now();
+      tape.clear();
+      net(tape.constant(one));
+      if (it >= 100) lat.push_back(seconds_since(t0));
+    }
+    std::printf("{\"workload\":\"W2-latency\",\"threads\":%d,\"batch\":1,\"head\":\"%s\",\"median_us\":%.1f}\n", threads, head.c_str(),
+                1e6 * median(lat));
+  }
+  return 0;
+}
