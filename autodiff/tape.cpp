@@ -57,7 +57,17 @@ const Tensor<T>& Tape<T>::value(int id) const {
 }
 
 template <typename T>
+void Tape<T>::close_forward_timing() {
+  if (!profiling_ || size_ == 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  nodes_[size_ - 1]->forward_seconds = std::chrono::duration<double>(now - last_record_).count();
+  last_record_ = now;
+}
+
+template <typename T>
 Node<T>& Tape<T>::next_node() {
+  close_forward_timing();
+  if (profiling_) last_record_ = std::chrono::steady_clock::now();
   if (size_ == static_cast<int>(nodes_.size())) nodes_.push_back(std::make_unique<Node<T>>());
   Node<T>& n = *nodes_[size_++];
   n.has_grad = false;
@@ -67,6 +77,7 @@ Node<T>& Tape<T>::next_node() {
   n.attr = {};
   n.ints.clear();
   n.param = nullptr;
+  n.forward_seconds = n.backward_seconds = 0;
   return n;
 }
 
@@ -150,11 +161,13 @@ void Tape<T>::walk(int from) {
     Node<T>& n = *nodes_[id];
     if (!n.backward || !n.has_grad) continue;
     broadcast_used_.fill(false);
+    const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Backward<T> ctx(*this, n);
     n.backward(ctx);
     for (int i = 0; i < static_cast<int>(broadcast_used_.size()); ++i) {
       if (broadcast_used_[i]) sum_to_shape(broadcast_scratch_[i], grad_buffer(n.inputs[i]));
     }
+    if (profiling_) n.backward_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 
@@ -173,6 +186,7 @@ void Tape<T>::backward(const Var<T>& out, const Tensor<T>& seed) {
   if (seed.shape() != out.shape()) {
     throw ShapeError("backward: seed of shape " + seed.shape().str() + " for output of shape " + out.shape().str());
   }
+  close_forward_timing();
   grad_buffer(out.id()).array() += seed.array();
   walk(out.id());
 }

@@ -10,6 +10,7 @@
 #include "autodiff/tensor.hpp"
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,8 @@ struct Node {
   std::vector<int64_t> ints;         // integer parameters (axes, permutation, indices ...)
   Tensor<T> saved;                   // one tensor kept for backward (mask, argmax as values ...)
   Parameter<T>* param = nullptr;     // leaf that reads and accumulates into a Parameter
+  double forward_seconds = 0;        // with Tape::set_profiling(true) only
+  double backward_seconds = 0;
 };
 
 template <typename T>
@@ -110,6 +113,9 @@ class Tape {
   const Tensor<T>& value(int id) const;
   bool grad_enabled() const { return grad_enabled_; }
   void set_grad_enabled(bool on) { grad_enabled_ = on; }
+  // Times every node: forward as the wall time from its record() to the next node's (so the op's
+  // own computation, which runs right after record()), backward around its backward function.
+  void set_profiling(bool on) { profiling_ = on; }
 
   // Appends a node for an op with the given inputs; the op then fills node.value. The node
   // requires a gradient when grad mode is on and any input does; only then is `backward` kept.
@@ -133,6 +139,9 @@ class Tape {
   bool grad_enabled_ = true;
   std::array<Tensor<T>, 3> broadcast_scratch_;   // per-input buffers, reused by every node
   std::array<bool, 3> broadcast_used_{};
+  bool profiling_ = false;
+  std::chrono::steady_clock::time_point last_record_{};
+  void close_forward_timing();
 };
 
 // Evaluation without recording gradients: nodes made in its scope never require one.

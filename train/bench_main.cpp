@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   std::string workload = "all", head = "torusN";
   int threads = 1, steps = 40, warmup = 5, batch = 256, infer_batch = 1024, infer_reps = 20, latency_reps = 2000;
   std::string data_dir = datasets::kFashionMnistDir;
+  bool profile = false;
   CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
   app.add_option("--workload", workload, "W1, W2 or all")->check(CLI::IsMember({"W1", "W2", "all"}))->capture_default_str();
   app.add_option("--threads", threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   app.add_option("--infer-reps", infer_reps, "W2 timed repetitions")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--latency-reps", latency_reps, "batch-1 timed repetitions")->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--data", data_dir, "Fashion-MNIST folder")->capture_default_str();
+  app.add_flag("--profile", profile, "W1: also print each node's forward and backward time (median over the timed steps) to stderr");
   CLI11_PARSE(app, argc, argv);
 
   set_num_threads(threads);
@@ -81,6 +83,8 @@ int main(int argc, char** argv) {
     std::vector<double> times;
     double first_loss = 0, last_loss = 0;
     Tape<float> tape;
+    tape.set_profiling(profile);
+    std::vector<std::vector<double>> node_forward, node_backward;  // [node][step]
     for (int it = 0; it < warmup + steps; ++it) {
       const Tensor<float> x = batch_of(train, (it % batches) * batch, batch, labels);
       const auto t0 = std::chrono::steady_clock::now();
@@ -95,7 +99,28 @@ int main(int argc, char** argv) {
       if (it >= warmup) {
         times.push_back(dt);
         (times.size() == 1 ? first_loss : last_loss) = loss.value().item();
+        if (profile) {
+          node_forward.resize(tape.size());
+          node_backward.resize(tape.size());
+          for (int id = 0; id < tape.size(); ++id) {
+            node_forward[id].push_back(tape.node(id).forward_seconds);
+            node_backward[id].push_back(tape.node(id).backward_seconds);
+          }
+        }
       }
+    }
+    if (profile) {
+      std::fprintf(stderr, "%4s  %-20s %-22s %10s %10s\n", "node", "op", "output", "fwd ms", "bwd ms");
+      double total_f = 0, total_b = 0;
+      for (int id = 0; id < tape.size(); ++id) {
+        const double f = 1e3 * median(node_forward[id]), b = 1e3 * median(node_backward[id]);
+        total_f += f;
+        total_b += b;
+        if (f + b < 0.05) continue;  // leaves and trivial nodes
+        std::fprintf(stderr, "%4d  %-20s %-22s %10.2f %10.2f\n", id, tape.node(id).op, tape.node(id).value.shape().str().c_str(), f, b);
+      }
+      std::fprintf(stderr, "total of node medians: forward %.2f ms, backward %.2f ms (step median %.2f ms)\n", total_f, total_b,
+                   1e3 * median(times));
     }
     const double ms = 1e3 * median(times);
     std::printf("{\"workload\":\"W1\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"steps\":%zu,\"images_per_s\":%.1f,"
