@@ -1,5 +1,6 @@
 // The reference network of benchmarks.md ("FmnistConvNet"): conv3x3(1->32, pad 1) ReLU maxpool2
 // -> conv3x3(32->64, pad 1) ReLU maxpool2 -> flatten (3136) -> the embedding head, whose
+// (ReLU and max pooling run in the other order, which gives identical values and gradients)
 // Linear(3136 -> 128) ReLU Linear(128 -> D) is the reference's fully connected part. Input
 // (N, 1, 28, 28), already normalised.
 #pragma once

@@ -28,30 +28,48 @@ Var<T> max_pool2d(const Var<T>& x, int64_t kernel, int64_t stride) {
   const PoolShape p = pool_shape(x.shape(), kernel, stride, "max_pool2d");
   Tape<T>& tape = x.tape();
   Node<T>& node = tape.record(kMaxPool2d, {x}, [](Backward<T>& g) {
-    // each output's gradient goes to the input element that won its window (kept in ints)
+    // each output's gradient goes to the element that won its window (offset i k + j, saved)
     if (!g.needs(0)) return;
-    Tensor<T>& dx = g.dx(0);
-    const auto& winner = g.node().ints;
+    const auto& v = g.node().ints;  // planes, H, W, Ho, Wo, k, stride
+    const PoolShape p{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+    T* dx = g.dx(0).data();
     const T* dout = g.dout().data();
-    for (size_t o = 0; o < winner.size(); ++o) dx[winner[o]] += dout[o];
+    const T* offset = g.node().saved.data();
+    parallel_for(p.planes, p.Ho * p.Wo, [&](int64_t begin, int64_t end) {
+      for (int64_t plane = begin; plane < end; ++plane)
+        for (int64_t oy = 0; oy < p.Ho; ++oy)
+          for (int64_t ox = 0; ox < p.Wo; ++ox) {
+            const int64_t o = (plane * p.Ho + oy) * p.Wo + ox;
+            const int64_t off = int64_t(offset[o]), i = off / p.k, j = off % p.k;
+            dx[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j] += dout[o];
+          }
+    });
   });
+  node.ints.assign({p.planes, p.H, p.W, p.Ho, p.Wo, p.k, p.stride});
   const Shape& s = x.shape();
   node.value.resize(Shape{s[0], s[1], p.Ho, p.Wo});
-  node.ints.resize(p.planes * p.Ho * p.Wo);
+  node.saved.resize(Shape{p.planes * p.Ho * p.Wo});
   const T* src = x.value().data();
+  T* out = node.value.data();
+  T* offset = node.saved.data();
   parallel_for(p.planes, p.H * p.W, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane)
       for (int64_t oy = 0; oy < p.Ho; ++oy)
         for (int64_t ox = 0; ox < p.Wo; ++ox) {
-          int64_t best = plane * p.H * p.W + (oy * p.stride) * p.W + ox * p.stride;
+          const T* window = src + plane * p.H * p.W + oy * p.stride * p.W + ox * p.stride;
+          T best = window[0];
+          int64_t arg = 0;
           for (int64_t i = 0; i < p.k; ++i)
             for (int64_t j = 0; j < p.k; ++j) {
-              const int64_t at = plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j;
-              if (src[at] > src[best]) best = at;
+              // branch-free: pooled data is noise to a branch predictor
+              const T v = window[i * p.W + j];
+              const bool better = v > best;
+              best = better ? v : best;
+              arg = better ? i * p.k + j : arg;
             }
           const int64_t o = (plane * p.Ho + oy) * p.Wo + ox;
-          node.value[o] = src[best];
-          node.ints[o] = best;
+          out[o] = best;
+          offset[o] = T(arg);  // first maximum on ties: only a strictly larger value replaces it
         }
   });
   return tape.last();

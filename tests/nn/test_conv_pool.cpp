@@ -132,3 +132,18 @@ TEST_CASE("Conv2d module: PyTorch layout and init bound", "[nn][conv]") {
   CHECK(conv(tape.constant(Tensor<float>(Shape{2, 4, 7, 7}))).shape() == Shape{2, 6, 7, 7});
   CHECK_THROWS_AS(conv(tape.constant(Tensor<float>(Shape{2, 3, 7, 7}))), ShapeError);
 }
+
+TEST_CASE("relu and max pooling commute: identical values and gradients", "[nn][values]") {
+  auto a = [](Tape<double>&, const Vs& v) { return max_pool2d(relu(v[0]), 2); };
+  auto b = [](Tape<double>&, const Vs& v) { return relu(max_pool2d(v[0], 2)); };
+  auto x = random_tensor({2, 3, 6, 4}, 141);
+  for (int i = 0; i < 8; ++i) x[i] = -std::abs(x[i]);  // a window that is entirely negative
+  Tape<double> ta, tb;
+  V va = ta.variable(x), vb = tb.variable(x);
+  V ya = a(ta, {va}), yb = b(tb, {vb});
+  for (int64_t i = 0; i < ya.value().numel(); ++i) CHECK(ya.value()[i] == yb.value()[i]);
+  const auto seed = random_tensor(ya.shape(), 142);
+  ta.backward(ya, seed);
+  tb.backward(yb, seed);
+  for (int64_t i = 0; i < x.numel(); ++i) CHECK(va.grad()[i] == vb.grad()[i]);
+}
