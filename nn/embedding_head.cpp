@@ -31,7 +31,7 @@ EmbeddingHead<T>::EmbeddingHead(const EmbeddingHeadConfig& config, std::mt19937_
 }
 
 template <typename T>
-Var<T> EmbeddingHead<T>::operator()(const Var<T>& x) {
+Var<T> EmbeddingHead<T>::forward(const Var<T>& x) {
   const Var<T> h = fc2_(relu(fc1_(x)));
   switch (config_.mode) {
     case HeadMode::sphere: return sphere_normalize(h);

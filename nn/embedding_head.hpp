@@ -25,12 +25,12 @@ struct EmbeddingHeadConfig {
 };
 
 template <typename T>
-class EmbeddingHead {
+class EmbeddingHead : public Module<T> {
  public:
   EmbeddingHead(const EmbeddingHeadConfig& config, std::mt19937_64& rng);
   // x (B, in_features) -> z (B, D) in the mode's space.
-  Var<T> operator()(const Var<T>& x);
-  NamedParameters<T> parameters();
+  Var<T> forward(const Var<T>& x) override;
+  NamedParameters<T> parameters() override;
   const EmbeddingHeadConfig& config() const { return config_; }
   // torusC: wraps the last layer's bias into [0, 1). That shifts every output by the same integer
   // vector, which changes no loss, gradient or metric, and keeps the offset of the raw coordinates

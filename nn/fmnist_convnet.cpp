@@ -16,7 +16,7 @@ FmnistConvNet<T>::FmnistConvNet(EmbeddingHeadConfig head, std::mt19937_64& rng)
     : conv1_(1, 32, 3, rng, {1, 1, 1}), conv2_(32, 64, 3, rng, {1, 1, 1}), head_(reference_head(head), rng) {}
 
 template <typename T>
-Var<T> FmnistConvNet<T>::operator()(const Var<T>& x) {
+Var<T> FmnistConvNet<T>::forward(const Var<T>& x) {
   const Shape& s = x.shape();
   if (s.rank() != 4 || s[1] != 1 || s[2] != 28 || s[3] != 28) {
     throw ShapeError("FmnistConvNet: expected input (N, 1, 28, 28), got " + s.str());

@@ -11,12 +11,12 @@
 namespace torus::nn {
 
 template <typename T>
-class FmnistConvNet {
+class FmnistConvNet : public Module<T> {
  public:
   // head.in_features and head.hidden are set here (3136 and 128); mode and dim come from `head`.
   FmnistConvNet(EmbeddingHeadConfig head, std::mt19937_64& rng);
-  Var<T> operator()(const Var<T>& x);  // (N, 1, 28, 28) -> (N, D)
-  NamedParameters<T> parameters();
+  Var<T> forward(const Var<T>& x) override;  // (N, 1, 28, 28) -> (N, D)
+  NamedParameters<T> parameters() override;
   const EmbeddingHeadConfig& head_config() const { return head_.config(); }
 
  private:

@@ -44,7 +44,7 @@ Var<T> Spherization<T>::spherize_rows(const Var<T>& x) {
 }
 
 template <typename T>
-Var<T> Spherization<T>::operator()(const Var<T>& x) {
+Var<T> Spherization<T>::forward(const Var<T>& x) {
   const Shape& s = x.shape();
   if (s.rank() == 2 && s[1] == n_) return spherize_rows(x);
   if (s.rank() == 4 && s[1] == n_) {
@@ -71,7 +71,7 @@ SphericLinear<T>::SphericLinear(int64_t in_features, int64_t out_features, std::
     : spherization(in_features, opt), linear(in_features + 1, out_features, rng, /*bias=*/false) {}
 
 template <typename T>
-Var<T> SphericLinear<T>::operator()(const Var<T>& x) {
+Var<T> SphericLinear<T>::forward(const Var<T>& x) {
   return linear(spherization(x));
 }
 

@@ -23,13 +23,13 @@ struct SpherizationOptions {
 double spherization_lower_angle(int64_t n, double delta);
 
 template <typename T>
-class Spherization {
+class Spherization : public Module<T> {
  public:
   Spherization(int64_t n, const SpherizationOptions& opt = {});
 
   // (B, n) -> (B, n+1); rank-4 (B, n, H, W) runs per pixel over channels -> (B, n+1, H, W).
-  Var<T> operator()(const Var<T>& x);
-  NamedParameters<T> parameters();  // "scale" and/or "radius", whichever is learnable
+  Var<T> forward(const Var<T>& x) override;
+  NamedParameters<T> parameters() override;  // "scale" and/or "radius", whichever is learnable
 
   int64_t n() const { return n_; }
   double lower_angle() const { return phi_lower_; }
@@ -47,11 +47,11 @@ class Spherization {
 // SphericLinear (method.md 14.2): Spherization(n = in) followed by the bias-free Linear(in + 1 ->
 // out) it requires, so every logit is r |w| cos(angle(w, y)).
 template <typename T>
-class SphericLinear {
+class SphericLinear : public Module<T> {
  public:
   SphericLinear(int64_t in_features, int64_t out_features, std::mt19937_64& rng, const SpherizationOptions& opt = {});
-  Var<T> operator()(const Var<T>& x);  // (B, in) -> (B, out)
-  NamedParameters<T> parameters();
+  Var<T> forward(const Var<T>& x) override;  // (B, in) -> (B, out)
+  NamedParameters<T> parameters() override;
 
   Spherization<T> spherization;
   Linear<T> linear;  // no bias
