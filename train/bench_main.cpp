@@ -4,8 +4,12 @@
 //       0.9): images per second, median over the timed steps after the warm-up.
 //   W2  inference: forward only, batch 1024 (images per second) and batch-1 latency (microseconds,
 //       median of 2000 after 100 warm-up).
+//   W5  the GEMM ceiling: Eigen float GEMM in GFLOP/s for 1024^3 and for the per-image products
+//       conv2d runs (forward W cols, and the two backward products), at the given thread count.
 // Timings are for comparing against ../shared/bench/run.sh w1w2 run beside it, never for tests.
 #include "autodiff/parallel.hpp"
+
+#include <Eigen/Core>
 #include "datasets/idx.hpp"
 #include "nn/fmnist_convnet.hpp"
 #include "nn/sgd.hpp"
@@ -49,7 +53,7 @@ int main(int argc, char** argv) {
   std::string data_dir = datasets::kFashionMnistDir;
   bool profile = false;
   CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
-  app.add_option("--workload", workload, "W1, W2 or all")->check(CLI::IsMember({"W1", "W2", "all"}))->capture_default_str();
+  app.add_option("--workload", workload, "W1, W2, W5 or all")->check(CLI::IsMember({"W1", "W2", "W5", "all"}))->capture_default_str();
   app.add_option("--threads", threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("--head", head, "torusN or sphere")->check(CLI::IsMember({"torusN", "sphere"}))->capture_default_str();
   app.add_option("--steps", steps, "timed W1 steps")->check(CLI::Range(1, 100000))->capture_default_str();
@@ -63,6 +67,35 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   set_num_threads(threads);
+  if (workload == "W5") {
+    using M = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    auto gflops = [](int64_t m, int64_t k, int64_t n, int reps, auto&& run) {
+      run();
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int r = 0; r < reps; ++r) run();
+      return 2.0 * double(m * k * n) * reps / seconds_since(t0) / 1e9;
+    };
+    M a = M::Random(1024, 1024), b = M::Random(1024, 1024), c(1024, 1024);
+    const double big = gflops(1024, 1024, 1024, 10, [&] { c.noalias() = a * b; });
+    // conv2 of FmnistConvNet: O 64, C k k 288, pixels 196, one product per image, images across threads
+    const int images = 256;
+    std::vector<M> w(threads, M::Random(64, 288)), cols(threads, M::Random(288, 196)), out(threads, M(64, 196)),
+        dw(threads, M(64, 288)), dcols(threads, M(288, 196));
+    auto per_image = [&](auto&& product) {
+      return gflops(64, 288, int64_t(196) * images, 5, [&] {
+        parallel_chunks(images, threads, [&](int t, int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i) product(t);
+        });
+      });
+    };
+    const double fwd = per_image([&](int t) { out[t].noalias() = w[t] * cols[t]; });
+    const double bwd_w = per_image([&](int t) { dw[t].noalias() += out[t] * cols[t].transpose(); });
+    const double bwd_x = per_image([&](int t) { dcols[t].noalias() = w[t].transpose() * out[t]; });
+    std::printf("{\"workload\":\"W5\",\"threads\":%d,\"gemm_1024_gflops\":%.1f,\"conv2_forward_gflops\":%.1f,"
+                "\"conv2_dweight_gflops\":%.1f,\"conv2_dinput_gflops\":%.1f}\n",
+                threads, big, fwd, bwd_w, bwd_x);
+    return 0;
+  }
   datasets::ImageSet train;
   try {
     train = datasets::load_fashion_mnist("train", data_dir);
