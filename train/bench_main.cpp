@@ -163,7 +163,6 @@ int main(int argc, char** argv) {
   }
 
   if (workload == "W2" || workload == "all") {
-    net.head_config();
     Tape<float> tape;
     NoGradGuard<float> no_grad(tape);
     const Tensor<float> x = batch_of(train, 0, infer_batch, labels);
