@@ -171,14 +171,8 @@ Conv2d<T>::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, std
   if (in_channels <= 0 || out_channels <= 0 || kernel <= 0) {
     throw std::invalid_argument("Conv2d: channels and kernel must be positive");
   }
-  const double bound = 1.0 / std::sqrt(double(in_channels * kernel * kernel));
-  std::uniform_real_distribution<double> u(-bound, bound);
-  weight.value = Tensor<T>(Shape{out_channels, in_channels, kernel, kernel});
-  for (int64_t i = 0; i < weight.value.numel(); ++i) weight.value[i] = T(u(rng));
-  if (has_bias) {
-    bias.value = Tensor<T>(Shape{out_channels});
-    for (int64_t i = 0; i < bias.value.numel(); ++i) bias.value[i] = T(u(rng));
-  }
+  init_fan_in_uniform(weight, Shape{out_channels, in_channels, kernel, kernel}, has_bias ? &bias : nullptr,
+                      in_channels * kernel * kernel, rng);
 }
 
 template <typename T>

@@ -55,9 +55,9 @@ void EmbeddingHead<T>::rewrap() {
 template <typename T>
 NamedParameters<T> EmbeddingHead<T>::parameters() {
   NamedParameters<T> out;
-  append_parameters(out, "fc1", fc1_.parameters());
-  append_parameters(out, "fc2", fc2_.parameters());
-  if (spherization_) append_parameters(out, "spherization", spherization_->parameters());
+  append_named(out, "fc1", fc1_.parameters());
+  append_named(out, "fc2", fc2_.parameters());
+  if (spherization_) append_named(out, "spherization", spherization_->parameters());
   return out;
 }
 

@@ -32,9 +32,9 @@ Var<T> FmnistConvNet<T>::forward(const Var<T>& x) {
 template <typename T>
 NamedParameters<T> FmnistConvNet<T>::parameters() {
   NamedParameters<T> out;
-  append_parameters(out, "conv1", conv1_.parameters());
-  append_parameters(out, "conv2", conv2_.parameters());
-  append_parameters(out, "head", head_.parameters());
+  append_named(out, "conv1", conv1_.parameters());
+  append_named(out, "conv2", conv2_.parameters());
+  append_named(out, "head", head_.parameters());
   return out;
 }
 

@@ -10,14 +10,7 @@ Linear<T>::Linear(int64_t in_features, int64_t out_features, std::mt19937_64& rn
     throw std::invalid_argument("Linear: sizes must be positive, got in=" + std::to_string(in_features) +
                                 " out=" + std::to_string(out_features));
   }
-  const double bound = 1.0 / std::sqrt(double(in_features));
-  std::uniform_real_distribution<double> u(-bound, bound);
-  weight.value = Tensor<T>(Shape{out_features, in_features});
-  for (int64_t i = 0; i < weight.value.numel(); ++i) weight.value[i] = T(u(rng));
-  if (has_bias) {
-    bias.value = Tensor<T>(Shape{out_features});
-    for (int64_t i = 0; i < bias.value.numel(); ++i) bias.value[i] = T(u(rng));
-  }
+  init_fan_in_uniform(weight, Shape{out_features, in_features}, has_bias ? &bias : nullptr, in_features, rng);
 }
 
 template <typename T>

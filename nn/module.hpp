@@ -6,7 +6,9 @@
 
 #include "autodiff/tape.hpp"
 
+#include <cmath>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,14 +25,19 @@ template <typename Named>
 void append_named(Named& out, const std::string& prefix, const Named& inner) {
   for (const auto& [name, p] : inner) out.emplace_back(prefix + "." + name, p);
 }
-template <typename T>
-void append_parameters(NamedParameters<T>& out, const std::string& prefix, const NamedParameters<T>& inner) {
-  append_named(out, prefix, inner);
-}
 
+// PyTorch's default initialisation of a layer with fan_in inputs per output: weight and bias
+// uniform in +-1/sqrt(fan_in) (Kaiming-uniform with a = sqrt 5 reduces to exactly that bound).
+// An empty bias shape means no bias.
 template <typename T>
-void zero_grad(const NamedParameters<T>& params) {
-  for (const auto& [name, p] : params) p->zero_grad();
+void init_fan_in_uniform(Parameter<T>& weight, const Shape& weight_shape, Parameter<T>* bias, int64_t fan_in,
+                         std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(-1.0 / std::sqrt(double(fan_in)), 1.0 / std::sqrt(double(fan_in)));
+  weight.value = Tensor<T>(weight_shape);
+  for (int64_t i = 0; i < weight.value.numel(); ++i) weight.value[i] = T(u(rng));
+  if (!bias) return;
+  bias->value = Tensor<T>(Shape{weight_shape[0]});
+  for (int64_t i = 0; i < bias->value.numel(); ++i) bias->value[i] = T(u(rng));
 }
 
 template <typename T>

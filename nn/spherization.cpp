@@ -78,8 +78,8 @@ Var<T> SphericLinear<T>::forward(const Var<T>& x) {
 template <typename T>
 NamedParameters<T> SphericLinear<T>::parameters() {
   NamedParameters<T> out;
-  append_parameters(out, "spherization", spherization.parameters());
-  append_parameters(out, "linear", linear.parameters());
+  append_named(out, "spherization", spherization.parameters());
+  append_named(out, "linear", linear.parameters());
   return out;
 }
 

@@ -41,9 +41,9 @@ SpiralsResult train_spirals(const SpiralsOptions& opt, const std::function<void(
   std::mt19937_64 rng(opt.seed + 1);
   nn::Linear<float> fc1(2, opt.hidden, rng), fc2(opt.hidden, opt.hidden, rng), fc3(opt.hidden, 2, rng);
   nn::NamedParameters<float> params;
-  nn::append_parameters(params, "fc1", fc1.parameters());
-  nn::append_parameters(params, "fc2", fc2.parameters());
-  nn::append_parameters(params, "fc3", fc3.parameters());
+  nn::append_named(params, "fc1", fc1.parameters());
+  nn::append_named(params, "fc2", fc2.parameters());
+  nn::append_named(params, "fc3", fc3.parameters());
   nn::AdamOptions adam_options;
   adam_options.lr = opt.learning_rate;
   nn::Adam<float> adam(params, adam_options);
