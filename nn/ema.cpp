@@ -31,6 +31,20 @@ void Ema<T>::swap() {
   for (size_t i = 0; i < params_.size(); ++i) std::swap(shadow_[i], params_[i].second->value);
 }
 
+template <typename T>
+void Ema<T>::restore(std::vector<Tensor<T>> shadow, int64_t updates) {
+  if (shadow.size() != params_.size())
+    throw std::invalid_argument("Ema::restore: " + std::to_string(shadow.size()) + " tensors for " +
+                                std::to_string(params_.size()) + " parameters");
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (shadow[i].shape() != params_[i].second->value.shape())
+      throw std::invalid_argument("Ema::restore: " + params_[i].first + " has shape " + params_[i].second->value.shape().str() +
+                                  ", the average " + shadow[i].shape().str());
+  if (updates < 0) throw std::invalid_argument("Ema::restore: negative update count");
+  shadow_ = std::move(shadow);
+  updates_ = updates;
+}
+
 template class Ema<float>;
 template class Ema<double>;
 

@@ -20,6 +20,10 @@ class Ema {
   int64_t updates() const { return updates_; }
   const std::vector<Tensor<T>>& shadow() const { return shadow_; }  // in parameter order
   double current_decay() const;
+  // Resuming: replaces the averages and the update count. The shadow must match the parameters'
+  // shapes, in parameter order; std::invalid_argument (naming the parameter) and nothing changed
+  // otherwise.
+  void restore(std::vector<Tensor<T>> shadow, int64_t updates);
 
  private:
   NamedParameters<T> params_;

@@ -18,6 +18,7 @@ class FmnistConvNet : public Module<T> {
   Var<T> forward(const Var<T>& x) override;  // (N, 1, 28, 28) -> (N, D)
   NamedParameters<T> parameters() override;
   const EmbeddingHeadConfig& head_config() const { return head_.config(); }
+  EmbeddingHead<T>& head() { return head_; }
 
  private:
   static EmbeddingHeadConfig reference_head(EmbeddingHeadConfig c);

@@ -1,0 +1,199 @@
+#include "train/data_source.hpp"
+
+#include "datasets/batch_loader.hpp"
+#include "datasets/cifar.hpp"
+#include "datasets/idx.hpp"
+#include "datasets/image_folder.hpp"
+
+#include <numeric>
+#include <random>
+
+namespace torus::train {
+
+namespace {
+// Held-out queries and per-epoch references are drawn with this seed, whatever train.seed is.
+constexpr uint64_t kSplitSeed = 20261123;
+
+const std::vector<std::string> kFashionNames = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+std::string default_path(const TrainConfig& c) {
+  if (!c.path.empty()) return c.path;
+  if (c.dataset == "fashion-mnist") return datasets::kFashionMnistDir;
+  if (c.dataset == "mnist") return "/usr/share/datasets/mnist";
+  return "data/" + c.dataset;  // CIFAR: cifar-10-batches-bin / cifar-100-binary under it
+}
+
+Split image_split(datasets::ImageSet set) {
+  Split s;
+  s.is_images = true;
+  s.images = std::move(set);
+  return s;
+}
+
+Split feature_split(datasets::FeatureSet set) {
+  Split s;
+  s.is_images = false;
+  s.features = std::move(set);
+  return s;
+}
+
+// A seeded Fisher-Yates permutation of 0..n-1 (our own: std::shuffle differs between libraries).
+std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  std::iota(p.begin(), p.end(), 0);
+  std::mt19937_64 rng(seed);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[size_t(i)], p[size_t(rng() % uint64_t(i + 1))]);
+  return p;
+}
+}  // namespace
+
+void Split::inputs(int64_t first, int64_t count, const datasets::AugmentConfig& normalization,
+                   std::vector<float>& out) const {
+  if (first < 0 || count < 0 || first + count > size())
+    throw std::out_of_range("Split::inputs: samples [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                            ") outside [0, " + std::to_string(size()) + ")");
+  if (is_images) {
+    datasets::eval_batch(images, first, count, normalization, int(images.height), int(images.width), out);
+  } else {
+    out.assign(features.values.begin() + first * features.dim, features.values.begin() + (first + count) * features.dim);
+  }
+}
+
+Split Split::subset(const std::vector<int64_t>& indices) const {
+  Split s;
+  s.is_images = is_images;
+  if (is_images) {
+    auto& o = s.images;
+    o.n = int64_t(indices.size()), o.channels = images.channels, o.height = images.height, o.width = images.width;
+    o.classes = images.classes;
+    o.class_names = images.class_names;
+    const int64_t size = images.image_size();
+    o.pixels.resize(size_t(o.n * size));
+    for (size_t i = 0; i < indices.size(); ++i) {
+      std::copy_n(images.pixels.begin() + indices[i] * size, size, o.pixels.begin() + int64_t(i) * size);
+      o.labels.push_back(images.labels[size_t(indices[i])]);
+    }
+  } else {
+    auto& o = s.features;
+    o.n = int64_t(indices.size()), o.dim = features.dim, o.classes = features.classes;
+    o.values.resize(size_t(o.n * o.dim));
+    for (size_t i = 0; i < indices.size(); ++i) {
+      std::copy_n(features.values.begin() + indices[i] * o.dim, o.dim, o.values.begin() + int64_t(i) * o.dim);
+      o.labels.push_back(features.labels[size_t(indices[i])]);
+    }
+  }
+  return s;
+}
+
+datasets::AugmentConfig dataset_normalization(const TrainConfig& c) {
+  datasets::AugmentConfig a;
+  if (c.dataset == "fashion-mnist") a.mean = {0.2860f}, a.std = {0.3530f};  // benchmarks.md
+  else if (c.dataset == "mnist") a.mean = {0.1307f}, a.std = {0.3081f};
+  else if (c.dataset == "cifar10") a.mean = {0.4914f, 0.4822f, 0.4465f}, a.std = {0.2470f, 0.2435f, 0.2616f};
+  else if (c.dataset == "cifar100") a.mean = {0.5071f, 0.4865f, 0.4409f}, a.std = {0.2673f, 0.2564f, 0.2762f};
+  else if (c.dataset == "folder") {
+    // ImageNet statistics, as the reference's albumentations Normalize() (method.md 6)
+    if (c.channels == 1) a.mean = {0.449f}, a.std = {0.226f};
+    else a.mean = {0.485f, 0.456f, 0.406f}, a.std = {0.229f, 0.224f, 0.225f};
+  }
+  return a;
+}
+
+datasets::AugmentConfig augmentation(const TrainConfig& c, const datasets::AugmentConfig& normalization) {
+  datasets::AugmentConfig a = normalization;
+  a.crop_padding = int(c.crop_padding);
+  a.hflip_p = c.hflip;
+  if (c.crop_scale_min > 0) {
+    a.random_resized_crop.enabled = true;
+    a.random_resized_crop.scale_min = c.crop_scale_min;
+  }
+  a.rotate_degrees = c.rotate;
+  a.rotate_p = c.rotate_p;
+  if (c.jitter > 0) {
+    a.color_jitter.brightness = a.color_jitter.contrast = a.color_jitter.saturation = c.jitter;
+    a.color_jitter.hue = c.jitter / 4;
+    a.color_jitter.p = c.jitter_p;
+  }
+  a.greyscale_p = c.grey;
+  return a;
+}
+
+Split load_split(const TrainConfig& c, const std::string& split, std::vector<std::string>* class_names) {
+  const std::string path = default_path(c);
+  Split s;
+  if (c.dataset == "fashion-mnist" || c.dataset == "mnist") {
+    s = image_split(datasets::load_fashion_mnist(split, path));
+    if (c.dataset == "fashion-mnist") s.images.class_names = kFashionNames;
+  } else if (c.dataset == "cifar10") {
+    s = image_split(datasets::load_cifar10(path, split));
+  } else if (c.dataset == "cifar100") {
+    s = image_split(datasets::load_cifar100(path, split,
+                                            c.cifar100_labels == "coarse" ? datasets::CifarLabels::coarse : datasets::CifarLabels::fine));
+  } else if (c.dataset == "folder") {
+    const std::string root = split == "train" ? c.path : c.test_path;
+    if (root.empty()) throw ConfigError("data.test_path: the image-folder dataset has no test split configured");
+    const int side = int(c.image_size ? c.image_size : 32);
+    s = image_split(datasets::load_image_folder(root, int(c.channels ? c.channels : 3), side, side));
+  } else if (c.dataset == "features") {
+    const std::string file = split == "train" ? c.path : c.test_path;
+    const std::string labels = split == "train" ? c.labels : c.test_labels;
+    if (file.empty()) throw ConfigError("data.test_path: the features dataset has no test split configured");
+    s = feature_split(datasets::load_features(file, labels));
+  } else {
+    throw ConfigError("data.dataset: unknown dataset \"" + c.dataset + "\"");
+  }
+  if (class_names && s.is_images && !s.images.class_names.empty()) *class_names = s.images.class_names;
+  return s;
+}
+
+Dataset load_dataset(const TrainConfig& c) {
+  Dataset d;
+  d.name = c.dataset;
+  d.normalization = dataset_normalization(c);
+  const Split all = load_split(c, "train", &d.class_names);
+  d.has_test = !((c.dataset == "folder" || c.dataset == "features") && c.test_path.empty());
+  if (d.has_test) d.test = load_split(c, "test");
+  if (all.is_images) {
+    d.input_shape = {all.images.channels, all.images.height, all.images.width};
+    d.classes = all.images.classes;
+    d.normalization.validate(int(all.images.channels));
+  } else {
+    d.input_shape = {all.features.dim};
+    d.classes = all.features.classes;
+  }
+  if (d.has_test && d.test.is_images &&
+      (d.test.images.channels != all.images.channels || d.test.images.height != all.images.height ||
+       d.test.images.width != all.images.width))
+    throw datasets::DataError("the test split's images differ in shape from the training split's");
+  if (d.has_test && !d.test.is_images && d.test.features.dim != all.features.dim)
+    throw datasets::DataError(c.test_path + ": " + std::to_string(d.test.features.dim) + " features per row, the training file " +
+                              std::to_string(all.features.dim));
+
+  const int64_t n = all.size();
+  if (c.holdout == 0 && !d.has_test)
+    throw ConfigError("data.holdout: 0 measures on the test split, but this dataset has none (set data.test_path or a holdout)");
+  if (c.holdout >= n)
+    throw ConfigError("data.holdout: " + std::to_string(c.holdout) + " held-out samples leave none of the " +
+                      std::to_string(n) + " to train on");
+  const std::vector<int64_t> order = permutation(n, kSplitSeed);
+  if (c.holdout > 0) {
+    std::vector<int64_t> held(order.begin(), order.begin() + c.holdout), kept(order.begin() + c.holdout, order.end());
+    std::sort(held.begin(), held.end());
+    std::sort(kept.begin(), kept.end());
+    d.queries = all.subset(held);
+    d.train = all.subset(kept);
+  } else {
+    d.queries = d.test;
+    d.train = all;
+  }
+  const int64_t m = d.train.size();
+  const int64_t refs = c.references == 0 ? m : std::min(c.references, m);
+  std::vector<int64_t> pick = permutation(m, kSplitSeed + 1);
+  pick.resize(size_t(refs));
+  std::sort(pick.begin(), pick.end());
+  d.references = d.train.subset(pick);
+  return d;
+}
+
+}  // namespace torus::train

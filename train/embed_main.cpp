@@ -1,0 +1,94 @@
+// torus-embed: a run folder's checkpoint + its dataset -> embeddings as .npy (method.md 7).
+//   torus-embed --run DIR [--checkpoint best|last|FILE] [--splits train,test] [--out DIR/embeddings]
+// Writes per split <split>_embeddings.npy (N, D) in the head's representation (sphere: unit
+// vectors; torusN: the unit pairs; torusC: coordinates mod 1), <split>_labels.npy (int64) and, for
+// torusN, <split>_angles.npy (N, D/2) in turns [0, 1); and meta.json describing them, which
+// torus-eval reads.
+#include "autodiff/parallel.hpp"
+#include "nn/io/atomic_file.hpp"
+#include "train/embedding.hpp"
+#include "train/training_state.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+using namespace torus;
+namespace fs = std::filesystem;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Embeds a dataset's splits with a trained run's checkpoint and writes .npy files."};
+  std::string run_dir, checkpoint = "best", out_dir, splits_text = "train,test";
+  int threads = 2;
+  app.add_option("--run", run_dir, "run folder written by torus-train")->required()->check(CLI::ExistingDirectory);
+  app.add_option("--checkpoint", checkpoint, "best, last, or a checkpoint file")->capture_default_str();
+  app.add_option("--splits", splits_text, "comma-separated splits to embed: train, test")->capture_default_str();
+  app.add_option("--out", out_dir, "output folder (default <run>/embeddings)");
+  app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (out_dir.empty()) out_dir = run_dir + "/embeddings";
+  const std::string ck_path = checkpoint == "best" || checkpoint == "last" ? run_dir + "/" + checkpoint + ".ckpt" : checkpoint;
+  std::vector<std::string> splits;
+  {
+    std::stringstream ss(splits_text);
+    std::string s;
+    while (std::getline(ss, s, ','))
+      if (s != "train" && s != "test") {
+        std::fprintf(stderr, "torus-embed: --splits: unknown split \"%s\"; valid: train, test\n", s.c_str());
+        return 2;
+      } else {
+        splits.push_back(s);
+      }
+  }
+  try {
+    set_num_threads(threads);
+    train::TrainConfig config;
+    train::apply_toml_file(config, run_dir + "/config.toml");
+    train::validate(config);
+    std::vector<std::string> class_names;
+    std::vector<train::Split> data;
+    for (const auto& s : splits) data.push_back(train::load_split(config, s, &class_names));
+    // The input shape (and so the architecture) comes from the data, as in training.
+    const train::Split& first = data.front();
+    const std::vector<int64_t> input = first.is_images ? std::vector<int64_t>{first.images.channels, first.images.height, first.images.width}
+                                                       : std::vector<int64_t>{first.features.dim};
+    std::mt19937_64 rng(uint64_t(config.seed));
+    train::Model model = train::make_model(config, input, rng);
+    const train::Progress p = train::load_weights(ck_path, train::architecture(config, input), *model.net);
+    const datasets::AugmentConfig normalization = train::dataset_normalization(config);
+    fs::create_directories(out_dir);
+    nlohmann::json meta = {{"head", config.head}, {"dim", config.dim}, {"dataset", config.dataset},
+                           {"checkpoint", ck_path}, {"epoch", p.epoch}, {"step", p.step}, {"class_names", class_names},
+                           {"representation", config.head == "torusN"   ? "unit pairs (z_2k, z_2k+1); angles in turns"
+                                              : config.head == "torusC" ? "coordinates mod 1 (turns)"
+                                              : config.head == "sphere" ? "unit vectors"
+                                                                        : "head output"}};
+    for (size_t i = 0; i < splits.size(); ++i) {
+      const eval::RowMatrix z = train::embed_split(model, data[i], normalization);
+      const std::string stem = out_dir + "/" + splits[i];
+      datasets::write_npy(stem + "_embeddings.npy", z.data(), z.rows(), z.cols());
+      const auto& labels = data[i].labels();
+      datasets::write_npy(stem + "_labels.npy", std::vector<int64_t>(labels.begin(), labels.end()));
+      if (model.mode == nn::HeadMode::torusN) {
+        const eval::RowMatrix u = train::torus_angles(z, model.mode);
+        datasets::write_npy(stem + "_angles.npy", u.data(), u.rows(), u.cols());
+      }
+      meta["splits"][splits[i]] = {{"count", z.rows()}, {"embeddings", splits[i] + "_embeddings.npy"},
+                                   {"labels", splits[i] + "_labels.npy"}};
+      std::fprintf(stderr, "torus-embed: %s: %lld x %lld -> %s_embeddings.npy\n", splits[i].c_str(),
+                   static_cast<long long>(z.rows()), static_cast<long long>(z.cols()), stem.c_str());
+    }
+    nn::io::write_file_atomic(out_dir + "/meta.json", meta.dump(2) + "\n");
+    std::printf("%s\n", out_dir.c_str());
+    return 0;
+  } catch (const train::ConfigError& e) {
+    std::fprintf(stderr, "torus-embed: configuration: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-embed: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,160 @@
+// torus-eval: query and reference embeddings -> the evaluation measures of method.md 8:
+// precision@1 by exact nearest neighbour (inner product in the evaluated space: Clifford vectors
+// for the torus heads), few-shot n-way k-shot accuracy by nearest class prototype (on the
+// queries), circular variance, entropy and the number of distinct rows (over queries and
+// references together, as the reference code computes them over all 60 000 vectors).
+//   torus-eval --embeddings DIR                       (torus-embed's folder: test = queries, train = references)
+//   torus-eval --queries Q.npy --query-labels QL --references R.npy --reference-labels RL --head torusN
+// Prints a table; --csv and --json write the same numbers.
+#include "autodiff/parallel.hpp"
+#include "datasets/npy.hpp"
+#include "geometry/circular_stats.hpp"
+#include "geometry/code_stats.hpp"
+#include "nn/io/atomic_file.hpp"
+#include "train/embedding.hpp"
+#include "train/few_shot.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+using namespace torus;
+
+namespace {
+struct Labelled {
+  eval::RowMatrix x;
+  std::vector<int> labels;
+};
+
+Labelled load(const std::string& embeddings, const std::string& labels) {
+  const datasets::FloatMatrix m = datasets::read_npy_matrix(embeddings);
+  const std::vector<int64_t> l = labels.size() > 4 && labels.substr(labels.size() - 4) == ".csv"
+                                     ? [&] { auto v = datasets::read_label_csv(labels); return std::vector<int64_t>(v.begin(), v.end()); }()
+                                     : datasets::read_npy_integers(labels);
+  if (int64_t(l.size()) != m.rows)
+    throw datasets::DataError(labels + ": " + std::to_string(l.size()) + " labels for the " + std::to_string(m.rows) +
+                              " rows of " + embeddings);
+  Labelled out;
+  out.x = Eigen::Map<const eval::RowMatrix>(m.values.data(), m.rows, m.cols);
+  for (int64_t v : l) {
+    if (v < 0 || v > (1 << 30)) throw datasets::DataError(labels + ": label " + std::to_string(v) + " is not a class index");
+    out.labels.push_back(int(v));
+  }
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Evaluates embeddings: precision@1, few-shot accuracy, circular variance, entropy, distinct rows."};
+  std::string dir, queries_path, query_labels, references_path, reference_labels, head, csv_path, json_path;
+  int threads = 2, episodes = 600, ways = 5, queries_per_class = 15;
+  uint64_t seed = 0;
+  app.add_option("--embeddings", dir, "torus-embed's output folder (reads meta.json)")->check(CLI::ExistingDirectory);
+  app.add_option("--queries", queries_path, "query embeddings .npy (N, D)")->excludes("--embeddings");
+  app.add_option("--query-labels", query_labels, "query labels (.npy or .csv)");
+  app.add_option("--references", references_path, "reference embeddings .npy");
+  app.add_option("--reference-labels", reference_labels, "reference labels (.npy or .csv)");
+  app.add_option("--head", head, "geometry of the embeddings")
+      ->check(CLI::IsMember({"none", "sphere", "torusN", "torusC", "spherization"}));
+  app.add_option("--ways", ways, "few-shot: classes per episode")->check(CLI::Range(2, 1000))->capture_default_str();
+  app.add_option("--episodes", episodes, "few-shot: episodes")->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--few-shot-queries", queries_per_class, "few-shot: queries per class")->check(CLI::Range(1, 10000))->capture_default_str();
+  app.add_option("--seed", seed, "few-shot episode seed")->capture_default_str();
+  app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--csv", csv_path, "also write the results as CSV");
+  app.add_option("--json", json_path, "also write the results as JSON");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    set_num_threads(threads);
+    if (!dir.empty()) {
+      std::ifstream in(dir + "/meta.json");
+      if (!in) throw datasets::DataError(dir + "/meta.json: cannot read (not a torus-embed folder?)");
+      nlohmann::json meta;
+      try {
+        meta = nlohmann::json::parse(in);
+        if (head.empty()) head = meta.at("head").get<std::string>();
+        for (const char* s : {"train", "test"})
+          if (!meta.at("splits").contains(s))
+            throw datasets::DataError(dir + "/meta.json: no \"" + s + "\" split (embed with --splits train,test)");
+      } catch (const nlohmann::json::exception& e) {
+        throw datasets::DataError(dir + "/meta.json: " + e.what());
+      }
+      queries_path = dir + "/test_embeddings.npy", query_labels = dir + "/test_labels.npy";
+      references_path = dir + "/train_embeddings.npy", reference_labels = dir + "/train_labels.npy";
+    } else if (queries_path.empty() || query_labels.empty() || references_path.empty() || reference_labels.empty() ||
+               head.empty()) {
+      std::fprintf(stderr, "torus-eval: give --embeddings DIR, or all of --queries --query-labels --references "
+                           "--reference-labels --head\n");
+      return 2;
+    }
+    const nn::HeadMode mode = nn::parse_head_mode(head);
+    const Labelled q = load(queries_path, query_labels), r = load(references_path, reference_labels);
+    if (q.x.cols() != r.x.cols())
+      throw datasets::DataError(queries_path + " has " + std::to_string(q.x.cols()) + " columns, " + references_path + " " +
+                                std::to_string(r.x.cols()));
+    if (mode == nn::HeadMode::torusN && q.x.cols() % 2)
+      throw datasets::DataError(queries_path + ": torusN embeddings need an even number of columns (pairs), got " +
+                                std::to_string(q.x.cols()));
+    const auto t0 = std::chrono::steady_clock::now();
+    const eval::RowMatrix eq = train::evaluated_space(q.x, mode), er = train::evaluated_space(r.x, mode);
+    const double p1 = eval::precision_at_1(eq, q.labels, er, r.labels);
+    const double search_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    eval::RowMatrix all(eq.rows() + er.rows(), eq.cols());
+    all << eq, er;
+    const double circvar = geometry::circular_variance_rows<float>(all);
+    const auto counts = geometry::distinct_row_counts<float>(all);
+    const double entropy = geometry::shannon_entropy_nats(counts, all.rows(), 0);
+    nlohmann::json out = {{"head", head}, {"queries", q.x.rows()}, {"references", r.x.rows()}, {"dim", q.x.cols()},
+                          {"precision_at_1", p1}, {"search_seconds", search_s}, {"circular_variance", circvar},
+                          {"entropy_nats", entropy}, {"max_entropy_nats", std::log(double(all.rows()))},
+                          {"distinct_rows", int64_t(counts.size())}};
+    std::printf("%-28s %s\n", "head", head.c_str());
+    std::printf("%-28s %lld queries, %lld references, D %lld\n", "data", static_cast<long long>(q.x.rows()),
+                static_cast<long long>(r.x.rows()), static_cast<long long>(q.x.cols()));
+    std::printf("%-28s %.4f\n", "precision@1", p1);
+    for (int shots : {1, 5}) {
+      eval::FewShotOptions o;
+      o.ways = ways, o.shots = shots, o.queries_per_class = queries_per_class, o.episodes = episodes, o.seed = seed;
+      const std::string key = std::to_string(ways) + "-way " + std::to_string(shots) + "-shot";
+      try {
+        const eval::FewShotResult f = eval::few_shot_accuracy(eq, q.labels, o);
+        std::printf("%-28s %.4f +- %.4f (std %.4f, %d episodes)\n", key.c_str(), f.mean, f.ci95, f.std_dev, f.episodes);
+        out["few_shot"][key] = {{"mean", f.mean}, {"std", f.std_dev}, {"ci95", f.ci95}, {"episodes", f.episodes}};
+      } catch (const std::invalid_argument& e) {
+        std::printf("%-28s skipped: %s\n", key.c_str(), e.what());
+      }
+    }
+    std::printf("%-28s %.4f\n", "circular variance", circvar);
+    std::printf("%-28s %.4f (max ln N = %.4f)\n", "entropy (nats)", entropy, std::log(double(all.rows())));
+    std::printf("%-28s %lld of %lld\n", "distinct rows", static_cast<long long>(counts.size()),
+                static_cast<long long>(all.rows()));
+    if (!json_path.empty()) nn::io::write_file_atomic(json_path, out.dump(2) + "\n");
+    if (!csv_path.empty()) {
+      std::string header = "head,queries,references,dim,precision_at_1", row;
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "%s,%lld,%lld,%lld,%.6f", head.c_str(), static_cast<long long>(q.x.rows()),
+                    static_cast<long long>(r.x.rows()), static_cast<long long>(q.x.cols()), p1);
+      row = buf;
+      for (int shots : {1, 5}) {
+        const std::string key = std::to_string(ways) + "-way " + std::to_string(shots) + "-shot";
+        header += ",fewshot_" + std::to_string(ways) + "w" + std::to_string(shots) + "s_mean,fewshot_" +
+                  std::to_string(ways) + "w" + std::to_string(shots) + "s_std";
+        const bool have = out.contains("few_shot") && out["few_shot"].contains(key);
+        std::snprintf(buf, sizeof buf, ",%.6f,%.6f", have ? out["few_shot"][key]["mean"].get<double>() : NAN,
+                      have ? out["few_shot"][key]["std"].get<double>() : NAN);
+        row += buf;
+      }
+      header += ",circular_variance,entropy_nats,distinct_rows\n";
+      std::snprintf(buf, sizeof buf, ",%.6f,%.6f,%lld\n", circvar, entropy, static_cast<long long>(counts.size()));
+      row += buf;
+      nn::io::write_file_atomic(csv_path, header + row);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-eval: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,111 @@
+#include "train/run_log.hpp"
+
+#include "nn/io/atomic_file.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace torus::train {
+
+namespace {
+std::string csv_row(const EpochMetrics& m) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%lld,%.6f,%.6f,%.6f,%.6f,%.8g,%.1f,%.2f\n", static_cast<long long>(m.epoch), m.loss,
+                m.supcon, m.koleo, m.precision_at_1, m.lr, m.images_per_s, m.seconds);
+  return buf;
+}
+
+EpochMetrics parse_row(const std::string& line, const std::string& where) {
+  std::vector<double> v;
+  std::stringstream ss(line);
+  std::string cell;
+  while (std::getline(ss, cell, ',')) {
+    char* end = nullptr;
+    const double x = std::strtod(cell.c_str(), &end);
+    if (cell.empty() || *end != '\0') throw std::runtime_error(where + ": \"" + cell + "\" is not a number");
+    v.push_back(x);
+  }
+  if (v.size() != 8) throw std::runtime_error(where + ": expected 8 columns, found " + std::to_string(v.size()));
+  return {int64_t(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+}
+}  // namespace
+
+const char* MetricsLog::header() { return "epoch,loss,supcon,koleo,precision_at_1,lr,images_per_s,seconds\n"; }
+
+MetricsLog::MetricsLog(std::string path, int64_t keep_epochs) : path_(std::move(path)) {
+  if (keep_epochs >= 0) {
+    std::ifstream in(path_);
+    if (!in) throw std::runtime_error(path_ + ": cannot read the run's metrics (" + std::strerror(errno) + ")");
+    std::string line;
+    int line_no = 1;
+    if (!std::getline(in, line) || line + "\n" != header())
+      throw std::runtime_error(path_ + ":1: expected the header " + std::string(header()));
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty()) continue;
+      const EpochMetrics m = parse_row(line, path_ + ":" + std::to_string(line_no));
+      if (m.epoch <= keep_epochs) rows_.push_back(m);
+    }
+  }
+  std::string text = header();
+  for (const auto& m : rows_) text += csv_row(m);
+  nn::io::write_file_atomic(path_, text);
+  file_ = std::fopen(path_.c_str(), "a");
+  if (!file_) throw std::runtime_error(path_ + ": cannot append (" + std::strerror(errno) + ")");
+}
+
+MetricsLog::~MetricsLog() {
+  if (file_) std::fclose(file_);
+}
+
+void MetricsLog::append(const EpochMetrics& row) {
+  rows_.push_back(row);
+  const std::string text = csv_row(row);
+  if (std::fputs(text.c_str(), file_) < 0 || std::fflush(file_) != 0)
+    throw std::runtime_error(path_ + ": write failed (" + std::strerror(errno) + ")");
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  const long s = std::lround(seconds);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+void ProgressLine::step(int64_t epoch, int64_t epochs, int64_t batch, int64_t batches, double loss,
+                        double images_per_s, double seconds_left) {
+  const auto now = std::chrono::steady_clock::now();
+  if (terminal_) {
+    if (batch < batches && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    constexpr int kWidth = 30;
+    const int filled = int(kWidth * batch / std::max<int64_t>(batches, 1));
+    std::string bar(size_t(filled), '#');
+    bar.resize(kWidth, '.');
+    std::fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld  loss %.4f  %.0f img/s  %s left",
+                 static_cast<long long>(epoch), static_cast<long long>(epochs), bar.c_str(),
+                 static_cast<long long>(batch), static_cast<long long>(batches), loss, images_per_s,
+                 format_duration(seconds_left).c_str());
+    open_ = true;
+  } else if (batch % plain_every_ == 0 || batch == batches) {
+    std::fprintf(stderr, "epoch %lld/%lld step %lld/%lld loss %.4f %.0f img/s %s left\n", static_cast<long long>(epoch),
+                 static_cast<long long>(epochs), static_cast<long long>(batch), static_cast<long long>(batches), loss,
+                 images_per_s, format_duration(seconds_left).c_str());
+  }
+  std::fflush(stderr);
+}
+
+void ProgressLine::line(const std::string& text) {
+  if (open_) std::fprintf(stderr, "\r\033[K");
+  open_ = false;
+  std::fprintf(stderr, "%s\n", text.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace torus::train

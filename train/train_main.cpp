@@ -1,0 +1,88 @@
+// torus-train: trains an embedding network into a run folder.
+//   torus-train [--config FILE.toml] [--section.key VALUE ...] [--out DIR]
+//   torus-train --resume DIR [--train.epochs N] [--train.threads T]
+// The folder gets config.toml (every setting, resolved), metrics.csv, last.ckpt, best.ckpt and
+// the plots. Exit status: 0 done, 1 bad data or files, 2 bad configuration, 3 training stopped.
+#include "datasets/image_file.hpp"
+#include "nn/io/atomic_file.hpp"
+#include "train/trainer.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+using namespace torus;
+namespace fs = std::filesystem;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Trains a torus (or sphere) embedding network with SupCon and KoLeo into a run folder."};
+  std::string config_path, out_dir, resume_dir;
+  bool debug = false, overwrite = false;
+  std::vector<std::pair<std::string, std::string>> pending;
+  app.add_option("--config", config_path, "TOML file of settings ([section] key = value); flags win over it")
+      ->check(CLI::ExistingFile);
+  app.add_option("--out", out_dir, "run folder (default runs/<dataset>-<head>-D<dim>-seed<seed>)");
+  app.add_option("--resume", resume_dir, "continue the run in this folder from its last checkpoint")
+      ->excludes("--config")
+      ->excludes("--out")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("--overwrite", overwrite, "start over in --out even if it already holds a run");
+  app.add_flag("--debug", debug, "on a non-finite loss or gradient, name the first op that produced it");
+  train::add_setting_flags(app, pending);
+  CLI11_PARSE(app, argc, argv);
+
+  train::TrainConfig config;
+  train::RunOptions options;
+  options.debug = debug;
+  options.terminal = isatty(fileno(stderr));
+  try {
+    if (!resume_dir.empty()) {
+      options.dir = resume_dir;
+      options.resume = true;
+      train::apply_toml_file(config, resume_dir + "/config.toml");
+      for (const auto& [key, text] : pending)
+        if (key != "train.epochs" && key != "train.threads")
+          throw train::ConfigError("--" + key + ": a resumed run keeps its configuration; only --train.epochs and "
+                                   "--train.threads may change");
+      train::apply_flags(config, pending);
+      if (!fs::exists(resume_dir + "/last.ckpt"))
+        throw train::ConfigError(resume_dir + ": no last.ckpt to resume from (the run ended before its first epoch)");
+    } else {
+      if (!config_path.empty()) train::apply_toml_file(config, config_path);
+      train::apply_flags(config, pending);
+      train::validate(config);
+      options.dir = !out_dir.empty() ? out_dir
+                                     : "runs/" + config.dataset + "-" + config.head + "-D" + std::to_string(config.dim) +
+                                           "-seed" + std::to_string(config.seed);
+      if (!overwrite && (fs::exists(options.dir + "/last.ckpt") || fs::exists(options.dir + "/metrics.csv")))
+        throw train::ConfigError(options.dir + " already holds a run: continue it with --resume " + options.dir +
+                                 ", start over with --overwrite, or choose another --out");
+      fs::create_directories(options.dir);
+      if (overwrite)
+        for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png"})
+          fs::remove(options.dir + "/" + f);
+    }
+    train::validate(config);
+    nn::io::write_file_atomic(options.dir + "/config.toml", train::to_toml(config));
+    std::fprintf(stderr, "torus-train: %s, %s D%lld, %s, %lld epochs -> %s\n", config.dataset.c_str(), config.head.c_str(),
+                 static_cast<long long>(config.dim), config.arch.c_str(), static_cast<long long>(config.epochs),
+                 options.dir.c_str());
+    const train::RunSummary s = train::train_run(config, options);
+    std::printf("{\"run\":\"%s\",\"epochs\":%lld,\"precision_at_1\":%.4f,\"best_precision_at_1\":%.4f,\"best_epoch\":%lld,"
+                "\"train_seconds\":%.1f}\n",
+                options.dir.c_str(), static_cast<long long>(s.epochs_done), s.last_precision_at_1, s.best_precision_at_1,
+                static_cast<long long>(s.best_epoch), s.train_seconds);
+    return 0;
+  } catch (const train::ConfigError& e) {
+    std::fprintf(stderr, "torus-train: configuration: %s\n", e.what());
+    return 2;
+  } catch (const train::TrainingStopped& e) {
+    std::fprintf(stderr, "\ntorus-train: training stopped at %s\n", e.what());
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\ntorus-train: %s\n", e.what());
+    return 1;
+  }
+}
