@@ -1,0 +1,214 @@
+// torus-train's pieces end to end on small generated data: the configuration table (file, flags,
+// errors), a whole run folder on feature vectors, resuming bit for bit, and few-shot accuracy.
+#include <catch2/catch.hpp>
+
+#include "datasets/npy.hpp"
+#include "nn/io/checkpoint.hpp"
+#include "train/few_shot.hpp"
+#include "train/trainer.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+using namespace torus;
+namespace fs = std::filesystem;
+
+namespace {
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = (fs::temp_directory_path() / ("torus_test_run_" + name)).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// n feature vectors of `dim` around one Gaussian centre per class (4 classes), saved as .npy.
+void write_clusters(const std::string& features, const std::string& labels, int n, int dim, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<float> centres(size_t(4 * dim));
+  std::mt19937_64 centre_rng(7);
+  for (float& c : centres) c = 3 * g(centre_rng);
+  std::vector<float> x(static_cast<size_t>(n * dim));
+  std::vector<int64_t> y(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    y[size_t(i)] = i % 4;
+    for (int d = 0; d < dim; ++d) x[size_t(i * dim + d)] = centres[size_t(y[size_t(i)] * dim + d)] + g(rng);
+  }
+  datasets::write_npy(features, x.data(), n, dim);
+  datasets::write_npy(labels, y);
+}
+
+train::TrainConfig features_config(const std::string& dir) {
+  write_clusters(dir + "/train.npy", dir + "/train_labels.npy", 480, 24, 1);
+  write_clusters(dir + "/test.npy", dir + "/test_labels.npy", 160, 24, 2);
+  train::TrainConfig c;
+  c.dataset = "features";
+  c.arch = "head";
+  c.path = dir + "/train.npy";
+  c.labels = dir + "/train_labels.npy";
+  c.test_path = dir + "/test.npy";
+  c.test_labels = dir + "/test_labels.npy";
+  c.holdout = 80;
+  c.references = 0;
+  c.dim = 8;
+  c.batch = 40;
+  c.epochs = 4;
+  c.threads = 1;
+  c.optimizer = "adam";
+  c.lr = 0.003;
+  c.ema = 0.9;
+  c.koleo = 0.1;
+  c.views = 1;
+  return c;
+}
+
+std::vector<std::pair<std::string, std::vector<float>>> tensors_of(const std::string& path) {
+  std::vector<std::pair<std::string, std::vector<float>>> out;
+  for (const auto& [name, t] : nn::io::read_checkpoint(path).tensors)
+    out.emplace_back(name, std::vector<float>(t.data(), t.data() + t.numel()));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("configuration: TOML file, flags winning, and errors that name the key", "[train][config]") {
+  const std::string dir = fresh_dir("config");
+  train::TrainConfig c;
+  train::apply_toml_file(c, write_text(dir + "/a.toml", "[optim]\nlr = 0.2\nschedule = \"step\"\n[train]\nepochs = 3\n"
+                                                          "[model]\nhead = \"sphere\"\n"));
+  CHECK(c.lr == 0.2);
+  CHECK(c.schedule == "step");
+  CHECK(c.epochs == 3);
+  CHECK(c.head == "sphere");
+  CHECK(c.dim == 16);  // untouched keys keep their defaults
+
+  // flags go through the same checks and win
+  CLI::App app;
+  std::vector<std::pair<std::string, std::string>> pending;
+  train::add_setting_flags(app, pending);
+  const char* argv[] = {"torus-train", "--optim.lr", "0.01", "--model.dim", "32", "--optim.nesterov", "true"};
+  app.parse(7, const_cast<char**>(argv));
+  train::apply_flags(c, pending);
+  CHECK(c.lr == 0.01);
+  CHECK(c.dim == 32);
+  CHECK(c.nesterov);
+
+  // the resolved configuration reads back to the same values
+  train::TrainConfig back;
+  train::apply_toml_file(back, write_text(dir + "/resolved.toml", train::to_toml(c)));
+  CHECK(train::to_toml(back) == train::to_toml(c));
+
+  const auto err = [&](const std::string& text) {
+    train::TrainConfig x;
+    return error_of([&] { train::apply_toml_file(x, write_text(dir + "/bad.toml", text)); });
+  };
+  CHECK_THAT(err("[optim]\nlearning_rate = 0.1\n"),
+             Catch::Contains("bad.toml:2: optim.learning_rate: unknown key") && Catch::Contains("lr, momentum"));
+  CHECK_THAT(err("[optimiser]\nlr = 0.1\n"), Catch::Contains("unknown section") && Catch::Contains("[optim]"));
+  CHECK_THAT(err("[optim]\nlr = -1.0\n"), Catch::Contains("optim.lr: expected a value in [0, 100], got -1"));
+  CHECK_THAT(err("[model]\nhead = \"torus\"\n"),
+             Catch::Contains("model.head: expected one of none, sphere, torusN, torusC, spherization"));
+  CHECK_THAT(err("[train]\nepochs = 2.5\n"), Catch::Contains("train.epochs: expected an integer"));
+  CHECK_THAT(err("[train]\nepochs = \n"), Catch::Contains("bad.toml:2") && Catch::Contains("not valid TOML"));
+  std::vector<std::pair<std::string, std::string>> bad_flag = {{"train.batch", "many"}};
+  CHECK_THAT(error_of([&] { train::apply_flags(c, bad_flag); }),
+             Catch::Contains("--train.batch: expected an integer in [2, 65536], got \"many\""));
+
+  train::TrainConfig odd;
+  odd.dim = 15;
+  CHECK_THAT(error_of([&] { train::validate(odd); }), Catch::Contains("model.dim: torusN needs an even D"));
+}
+
+TEST_CASE("a run on feature vectors: run folder, precision, and a resume that is bit-identical", "[train][run]") {
+  const std::string dir = fresh_dir("features");
+  train::TrainConfig c = features_config(dir);
+  train::RunOptions whole;
+  whole.dir = dir + "/whole";
+  fs::create_directories(whole.dir);
+  const train::RunSummary s = train::train_run(c, whole);
+  CHECK(s.epochs_done == 4);
+  CHECK(s.last_precision_at_1 > 0.95);  // four well-separated clusters
+  for (const char* f : {"metrics.csv", "last.ckpt", "best.ckpt", "loss.png", "precision.png", "embeddings.png"})
+    CHECK(fs::exists(whole.dir + "/" + f));
+  std::ifstream csv(whole.dir + "/metrics.csv");
+  std::string line;
+  int rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  CHECK(rows == 5);  // header + one row per epoch
+
+  // Two epochs, then resume to four: the same weights, optimiser state and EMA, bit for bit.
+  train::RunOptions part;
+  part.dir = dir + "/part";
+  fs::create_directories(part.dir);
+  train::TrainConfig first = c;
+  first.epochs = 2;
+  first.schedule = "constant";  // a schedule over 2 epochs would differ from the one over 4
+  train::TrainConfig all = c;
+  all.schedule = "constant";
+  train::RunOptions whole_constant;
+  whole_constant.dir = dir + "/whole_constant";
+  fs::create_directories(whole_constant.dir);
+  train::train_run(all, whole_constant);
+  train::train_run(first, part);
+  part.resume = true;
+  const train::RunSummary resumed = train::train_run(all, part);
+  CHECK(resumed.epochs_done == 4);
+  const auto a = tensors_of(whole_constant.dir + "/last.ckpt"), b = tensors_of(part.dir + "/last.ckpt");
+  REQUIRE(a.size() == b.size());
+  REQUIRE(a.size() > 10);  // weights, optimiser state and EMA averages
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i].first);
+    CHECK(a[i].first == b[i].first);
+    CHECK(a[i].second == b[i].second);
+  }
+  const auto ck = nn::io::read_checkpoint(part.dir + "/last.ckpt");
+  CHECK(ck.epoch == 4);
+  CHECK(ck.step == 4 * (400 / 40));
+  // the resumed run's metrics keep epochs 1-2 and add 3-4
+  std::ifstream pcsv(part.dir + "/metrics.csv");
+  rows = 0;
+  while (std::getline(pcsv, line)) ++rows;
+  CHECK(rows == 5);
+
+  // A checkpoint of another architecture is refused, and the run folder is left as it was.
+  train::TrainConfig wider = all;
+  wider.dim = 16;
+  CHECK_THAT(error_of([&] { train::train_run(wider, part); }), Catch::Contains("last.ckpt"));
+  CHECK(tensors_of(part.dir + "/last.ckpt") == b);
+}
+
+TEST_CASE("few-shot accuracy by nearest prototype", "[train][eval]") {
+  // Separable classes: every episode is solved; one class duplicated under two labels: chance
+  // between those two.
+  eval::RowMatrix x(200, 3);
+  std::vector<int> labels(200);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> g(0, 0.05f);
+  for (int i = 0; i < 200; ++i) {
+    labels[size_t(i)] = i % 10;
+    for (int d = 0; d < 3; ++d) x(i, d) = float(labels[size_t(i)] == d) * 5 + float(labels[size_t(i)]) + g(rng);
+  }
+  eval::FewShotOptions o;
+  o.ways = 5, o.shots = 1, o.queries_per_class = 5, o.episodes = 50;
+  const auto r = eval::few_shot_accuracy(x, labels, o);
+  CHECK(r.mean == 1.0);
+  CHECK(r.std_dev == 0.0);
+  o.queries_per_class = 20;  // 20 samples per class: none has 21
+  CHECK_THROWS_WITH(eval::few_shot_accuracy(x, labels, o), Catch::Contains("0 classes have at least 21"));
+}
