@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 using namespace torus;
 
@@ -50,7 +51,7 @@ Labelled load(const std::string& embeddings, const std::string& labels) {
 int main(int argc, char** argv) {
   CLI::App app{"Evaluates embeddings: precision@1, few-shot accuracy, circular variance, entropy, distinct rows."};
   std::string dir, queries_path, query_labels, references_path, reference_labels, head, csv_path, json_path;
-  int threads = 2, episodes = 600, ways = 5, queries_per_class = 15;
+  int threads = 2, episodes = 600, ways = 0, queries_per_class = 15;
   uint64_t seed = 0;
   app.add_option("--embeddings", dir, "torus-embed's output folder (reads meta.json)")->check(CLI::ExistingDirectory);
   app.add_option("--queries", queries_path, "query embeddings .npy (N, D)")->excludes("--embeddings");
@@ -59,7 +60,8 @@ int main(int argc, char** argv) {
   app.add_option("--reference-labels", reference_labels, "reference labels (.npy or .csv)");
   app.add_option("--head", head, "geometry of the embeddings")
       ->check(CLI::IsMember({"none", "sphere", "torusN", "torusC", "spherization"}));
-  app.add_option("--ways", ways, "few-shot: classes per episode")->check(CLI::Range(2, 1000))->capture_default_str();
+  app.add_option("--ways", ways, "few-shot: classes per episode (default 5, or every class when there are fewer)")
+      ->check(CLI::Range(2, 100000));
   app.add_option("--episodes", episodes, "few-shot: episodes")->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--few-shot-queries", queries_per_class, "few-shot: queries per class")->check(CLI::Range(1, 10000))->capture_default_str();
   app.add_option("--seed", seed, "few-shot episode seed")->capture_default_str();
@@ -98,6 +100,8 @@ int main(int argc, char** argv) {
     if (mode == nn::HeadMode::torusN && q.x.cols() % 2)
       throw datasets::DataError(queries_path + ": torusN embeddings need an even number of columns (pairs), got " +
                                 std::to_string(q.x.cols()));
+    if (ways == 0) ways = std::min<int>(5, int(std::set<int>(q.labels.begin(), q.labels.end()).size()));
+    ways = std::max(ways, 2);
     const auto t0 = std::chrono::steady_clock::now();
     const eval::RowMatrix eq = train::evaluated_space(q.x, mode), er = train::evaluated_space(r.x, mode);
     const double p1 = eval::precision_at_1(eq, q.labels, er, r.labels);

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# The first command of the README: install what is missing, build in release mode, run the main job.
-# Until the training binary lands, the main job is the engine's demonstration: an MLP fitting the
-# two-spirals set, printing its loss curve. Extra arguments go to that program.
+# The first command of the README: install what is missing, build the binaries in release mode,
+# then the main job: train the default torusN D16 model on Fashion-MNIST (train/configs/quickstart.toml),
+# embed the training and test sets with the best checkpoint, and evaluate the test set against
+# the training set. Extra arguments go to torus-train (e.g. --train.epochs 2 for a short run).
+# Environment: RUN_DIR (default runs/quickstart), BUILD_DIR (default build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BUILD_DIR:-build}"
+RUN_DIR="${RUN_DIR:-runs/quickstart}"
 . train/setup_build.sh
 torus_install_packages $TORUS_PACKAGES
-torus_build
+torus_build torus-train torus-embed torus-eval
+threads=$(nproc)
 echo
-echo "== main job: the engine fits two spirals =="
-"$BUILD_DIR/train/torus-spirals" --seed 0 --threads "$(nproc)" "$@"
+echo "== training: torusN D16 on Fashion-MNIST -> $RUN_DIR =="
+"$BUILD_DIR/train/torus-train" --config train/configs/quickstart.toml --out "$RUN_DIR" --overwrite --train.threads "$threads" "$@"
+echo
+echo "== embedding the training and test sets =="
+"$BUILD_DIR/train/torus-embed" --run "$RUN_DIR" --threads "$threads" >/dev/null
+echo
+echo "== evaluating: test queries against training references =="
+"$BUILD_DIR/train/torus-eval" --embeddings "$RUN_DIR/embeddings" --threads "$threads" \
+  --csv "$RUN_DIR/eval.csv" --json "$RUN_DIR/eval.json"
+echo
+echo "run folder: $RUN_DIR (config.toml, metrics.csv, best.ckpt, loss.png, precision.png, embeddings.png,"
+echo "            embeddings/*.npy, eval.csv, eval.json)"

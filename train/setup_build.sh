@@ -29,11 +29,11 @@ torus_install_packages() {
   apt-get install -y -qq --no-install-recommends $missing || { echo "apt-get install failed" >&2; exit 1; }
 }
 
-# Configures (once) and builds the project in $BUILD_DIR.
+# Configures (once) and builds the project in $BUILD_DIR: everything, or the targets given.
 torus_build() {
   local native="${TORUS_NATIVE:-true}"
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     meson setup "$BUILD_DIR" --buildtype=release --wrap-mode=nodownload -Dnative="$native" || exit 1
   fi
-  meson compile -C "$BUILD_DIR" || exit 1
+  meson compile -C "$BUILD_DIR" "$@" || exit 1
 }

@@ -4,7 +4,6 @@
 // The folder gets config.toml (every setting, resolved), metrics.csv, last.ckpt, best.ckpt and
 // the plots. Exit status: 0 done, 1 bad data or files, 2 bad configuration, 3 training stopped.
 #include "datasets/image_file.hpp"
-#include "nn/io/atomic_file.hpp"
 #include "train/trainer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -59,13 +58,8 @@ int main(int argc, char** argv) {
       if (!overwrite && (fs::exists(options.dir + "/last.ckpt") || fs::exists(options.dir + "/metrics.csv")))
         throw train::ConfigError(options.dir + " already holds a run: continue it with --resume " + options.dir +
                                  ", start over with --overwrite, or choose another --out");
-      fs::create_directories(options.dir);
-      if (overwrite)
-        for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png"})
-          fs::remove(options.dir + "/" + f);
     }
     train::validate(config);
-    nn::io::write_file_atomic(options.dir + "/config.toml", train::to_toml(config));
     std::fprintf(stderr, "torus-train: %s, %s D%lld, %s, %lld epochs -> %s\n", config.dataset.c_str(), config.head.c_str(),
                  static_cast<long long>(config.dim), config.arch.c_str(), static_cast<long long>(config.epochs),
                  options.dir.c_str());

@@ -4,6 +4,7 @@
 #include "datasets/batch_loader.hpp"
 #include "nn/adam.hpp"
 #include "nn/grad_clip.hpp"
+#include "nn/io/atomic_file.hpp"
 #include "nn/koleo.hpp"
 #include "nn/lr_schedule.hpp"
 #include "nn/sgd.hpp"
@@ -143,6 +144,12 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
   const std::string last_path = dir + "/last.ckpt", best_path = dir + "/best.ckpt";
   Progress progress;
   if (options.resume) progress = restore_last(last_path, arch, *model.net, *optimizer, ema.get());
+  // Only now, with the data read and the checkpoint accepted, does the run folder change.
+  fs::create_directories(dir);
+  if (!options.resume)
+    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png"})
+      fs::remove(dir + "/" + f);
+  nn::io::write_file_atomic(dir + "/config.toml", to_toml(config));
   MetricsLog metrics(dir + "/metrics.csv", options.resume ? progress.epoch : -1);
   RunSummary summary;
   for (const auto& r : metrics.rows())

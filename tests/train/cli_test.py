@@ -1,0 +1,150 @@
+"""The binaries as a user runs them: a short torus-train run on feature vectors (written here with
+numpy), torus-embed, torus-eval, then every kind of bad input (a wrong path, a bad configuration
+key, a corrupt checkpoint, a truncated .npy) must give a clear message naming the culprit, a
+non-zero exit, and leave no half-written file behind.
+
+usage: cli_test.py TORUS_TRAIN TORUS_EMBED TORUS_EVAL
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+TRAIN, EMBED, EVAL = sys.argv[1:4]
+failures = []
+
+
+def run(*args):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(name, cond, detail=""):
+    print(("ok    " if cond else "FAIL  ") + name + ("" if cond else "\n      " + detail.strip()[:2000]))
+    if not cond:
+        failures.append(name)
+
+
+def expect_error(name, args, status, *fragments, untouched=()):
+    before = {p: open(p, "rb").read() if os.path.exists(p) else None for p in untouched}
+    code, out, err = run(*args)
+    check(f"{name}: exit {status}", code == status, f"exit {code}\nstdout {out}\nstderr {err}")
+    for f in fragments:
+        check(f"{name}: message names {f!r}", f in err, err)
+    for p, content in before.items():
+        now = open(p, "rb").read() if os.path.exists(p) else None
+        check(f"{name}: {os.path.basename(p)} untouched", now == content)
+
+
+def features(path, labels, n, seed):
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(7).normal(0, 3, (4, 12))
+    y = np.arange(n) % 4
+    np.save(path, (centres[y] + rng.normal(0, 1, (n, 12))).astype(np.float32))
+    np.save(labels, y.astype(np.int64))
+
+
+tmp = tempfile.mkdtemp(prefix="torus_cli_")
+try:
+    features(f"{tmp}/train.npy", f"{tmp}/train_labels.npy", 400, 1)
+    features(f"{tmp}/test.npy", f"{tmp}/test_labels.npy", 200, 2)
+    with open(f"{tmp}/run.toml", "w") as f:
+        f.write(f"""[data]
+dataset = "features"
+path = "{tmp}/train.npy"
+labels = "{tmp}/train_labels.npy"
+test_path = "{tmp}/test.npy"
+test_labels = "{tmp}/test_labels.npy"
+holdout = 80
+[model]
+arch = "head"
+dim = 8
+[loss]
+views = 1
+[optim]
+optimizer = "adam"
+lr = 0.003
+[train]
+epochs = 2
+batch = 32
+threads = 1
+""")
+    run_dir = f"{tmp}/run"
+    code, out, err = run(TRAIN, "--config", f"{tmp}/run.toml", "--out", run_dir)
+    check("torus-train runs", code == 0, err)
+    summary = json.loads(out.strip().splitlines()[-1]) if code == 0 else {}
+    check("torus-train reports precision@1", summary.get("precision_at_1", 0) > 0.9, out)
+    for f in ["config.toml", "metrics.csv", "last.ckpt", "best.ckpt", "loss.png", "precision.png", "embeddings.png"]:
+        check(f"run folder holds {f}", os.path.exists(f"{run_dir}/{f}"))
+    check("no temporary files left", not [f for f in os.listdir(run_dir) if f.startswith(".") or "tmp" in f],
+          str(os.listdir(run_dir)))
+
+    code, out, err = run(EMBED, "--run", run_dir, "--threads", "1")
+    check("torus-embed runs", code == 0, err)
+    emb = f"{run_dir}/embeddings"
+    z = np.load(f"{emb}/test_embeddings.npy")
+    u = np.load(f"{emb}/test_angles.npy")
+    check("test embeddings (200, 8)", z.shape == (200, 8), str(z.shape))
+    check("torusN pairs have unit norm", np.allclose(np.linalg.norm(z.reshape(200, 4, 2), axis=2), 1, atol=1e-5))
+    check("angles in [0, 1) match the pairs",
+          u.shape == (200, 4) and u.min() >= 0 and u.max() < 1 and
+          np.allclose(np.cos(2 * np.pi * u), z[:, 0::2], atol=1e-4) and np.allclose(np.sin(2 * np.pi * u), z[:, 1::2], atol=1e-4))
+    check("labels int64", np.load(f"{emb}/test_labels.npy").dtype == np.int64)
+
+    code, out, err = run(EVAL, "--embeddings", emb, "--json", f"{tmp}/eval.json", "--csv", f"{tmp}/eval.csv",
+                         "--episodes", "50", "--few-shot-queries", "10")
+    check("torus-eval runs", code == 0, err)
+    ev = json.load(open(f"{tmp}/eval.json")) if code == 0 else {}
+    # precision@1 computed here with numpy: each test row's nearest training row by inner product
+    zr = np.load(f"{emb}/train_embeddings.npy")
+    lr, lq = np.load(f"{emb}/train_labels.npy"), np.load(f"{emb}/test_labels.npy")
+    p1 = float(np.mean(lr[np.argmax(z @ zr.T, axis=1)] == lq))
+    check("torus-eval precision@1 equals numpy's", abs(ev.get("precision_at_1", -1) - p1) < 1e-9, f"{ev} vs {p1}")
+    check("torus-eval few-shot (4 classes: 4-way)", "4-way 1-shot" in out and ev.get("few_shot", {}).get("4-way 5-shot", {}).get("mean", 0) > 0.9, out)
+    check("torus-eval CSV has header and row", len(open(f"{tmp}/eval.csv").read().strip().splitlines()) == 2)
+
+    # --- bad input ---
+    expect_error("wrong data path", [TRAIN, "--config", f"{tmp}/run.toml", "--data.path", f"{tmp}/missing.npy",
+                                     "--out", f"{tmp}/r_missing"], 1, "missing.npy")
+    check("wrong data path: no run folder", not os.path.exists(f"{tmp}/r_missing"))
+    with open(f"{tmp}/bad.toml", "w") as f:
+        f.write("[optim]\nlr = 0.1\nmomentun = 0.9\n")
+    expect_error("unknown configuration key", [TRAIN, "--config", f"{tmp}/bad.toml", "--out", f"{tmp}/r_bad"], 2,
+                 "bad.toml:3", "optim.momentun", "momentum")
+    check("unknown key: no run folder", not os.path.exists(f"{tmp}/r_bad"))
+    expect_error("out-of-range flag", [TRAIN, "--train.batch", "1", "--out", f"{tmp}/r_bad"], 2, "--train.batch", "[2, 65536]")
+    expect_error("existing run without --resume", [TRAIN, "--config", f"{tmp}/run.toml", "--out", run_dir], 2, "--resume")
+
+    corrupt = f"{tmp}/corrupt_run"
+    shutil.copytree(run_dir, corrupt)
+    blob = bytearray(open(f"{corrupt}/last.ckpt", "rb").read())
+    blob[len(blob) // 2] ^= 0x40
+    open(f"{corrupt}/last.ckpt", "wb").write(bytes(blob))
+    expect_error("corrupt checkpoint", [TRAIN, "--resume", corrupt, "--train.epochs", "3"], 1, "last.ckpt", "corrupt",
+                 untouched=[f"{corrupt}/metrics.csv", f"{corrupt}/last.ckpt", f"{corrupt}/best.ckpt"])
+    open(f"{corrupt}/last.ckpt", "wb").write(bytes(blob[: len(blob) // 3]))
+    expect_error("truncated checkpoint", [TRAIN, "--resume", corrupt, "--train.epochs", "3"], 1, "last.ckpt", "truncated",
+                 untouched=[f"{corrupt}/metrics.csv"])
+    expect_error("resume may not change the model", [TRAIN, "--resume", run_dir, "--model.dim", "16"], 2, "--model.dim")
+
+    raw = open(f"{emb}/test_embeddings.npy", "rb").read()
+    bad_emb = f"{tmp}/bad_emb"
+    shutil.copytree(emb, bad_emb)
+    open(f"{bad_emb}/test_embeddings.npy", "wb").write(raw[:-7])
+    expect_error("truncated embeddings", [EVAL, "--embeddings", bad_emb, "--json", f"{tmp}/bad_eval.json"], 1,
+                 "test_embeddings.npy")
+    check("truncated embeddings: no JSON written", not os.path.exists(f"{tmp}/bad_eval.json"))
+    code, out, err = run(EMBED, "--run", f"{tmp}/nowhere")
+    check("embed without a run: non-zero exit naming the folder", code != 0 and "nowhere" in err, err)
+    os.remove(f"{corrupt}/best.ckpt")
+    expect_error("embed with a missing checkpoint", [EMBED, "--run", corrupt, "--out", f"{tmp}/emb2"], 1, "best.ckpt")
+    check("missing checkpoint: no embeddings written", not os.path.exists(f"{tmp}/emb2/test_embeddings.npy"))
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print(f"{len(failures)} failures")
+sys.exit(1 if failures else 0)
