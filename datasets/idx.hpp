@@ -6,6 +6,7 @@
 #pragma once
 
 #include "datasets/image_file.hpp"
+#include "datasets/image_set.hpp"
 
 #include <cstdint>
 #include <string>
@@ -22,15 +23,6 @@ inline constexpr int64_t kMaxIdxBytes = int64_t(1) << 31;  // 2 GiB: far beyond 
 
 // Reads `path` (gzip or raw: zlib reads both) and checks it has rank `expected_rank`.
 IdxArray read_idx(const std::string& path, int expected_rank);
-
-// An image set of (n, channels, height, width) uint8 pixels with a label per image.
-struct ImageSet {
-  int64_t n = 0, channels = 1, height = 0, width = 0;
-  int classes = 0;
-  std::vector<uint8_t> pixels;
-  std::vector<int> labels;
-  int64_t image_size() const { return channels * height * width; }
-};
 
 // Images (n, h, w) and labels (n) from two IDX files; labels must lie in [0, classes).
 ImageSet load_idx_images(const std::string& images_path, const std::string& labels_path, int classes = 10);

@@ -1,0 +1,99 @@
+// Image folders: list every class and file first (so errors about the tree come before any
+// decoding and the pixels are allocated once), then decode, convert to planar and resample.
+#include "datasets/image_folder.hpp"
+
+#include "datasets/image_file.hpp"
+#include "datasets/resize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+namespace torus::datasets {
+
+namespace {
+namespace fs = std::filesystem;
+
+bool is_image_name(const std::string& name) {
+  const size_t dot = name.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = name.substr(dot + 1);
+  for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return ext == "png" || ext == "jpg" || ext == "jpeg";
+}
+
+// Sorted names of the entries of `dir` that pass `keep` (hidden entries never do).
+template <class Keep>
+std::vector<std::string> sorted_entries(const fs::path& dir, Keep keep) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] != '.' && keep(*it)) names.push_back(name);
+  }
+  if (ec) throw DataError(dir.string() + ": cannot list the folder (" + ec.message() + ")");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Decodes one file into (channels, height, width) uint8 at `dst`.
+void load_one(const fs::path& path, int channels, int height, int width, uint8_t* dst) {
+  const Image img = read_image(path.string(), channels);
+  // interleaved (h, w, c) uint8 -> planar (c, h, w) float, the layout resize_planes works on
+  const size_t plane = size_t(img.height) * img.width;
+  std::vector<float> planar(plane * channels), resized(size_t(channels) * height * width);
+  for (size_t p = 0; p < plane; ++p)
+    for (int c = 0; c < channels; ++c) planar[c * plane + p] = img.pixels[p * channels + c];
+  resize_planes(planar.data(), channels, img.height, img.width, resized.data(), height, width);
+  for (size_t i = 0; i < resized.size(); ++i) dst[i] = uint8_t(std::clamp(std::lround(resized[i]), 0L, 255L));
+}
+}  // namespace
+
+ImageSet load_image_folder(const std::string& root, int channels, int height, int width) {
+  if (channels != 1 && channels != 3) {
+    throw std::invalid_argument("load_image_folder: channels must be 1 or 3, got " + std::to_string(channels));
+  }
+  if (height < 1 || width < 1 || height > kMaxImageSide || width > kMaxImageSide) {
+    throw std::invalid_argument("load_image_folder: output size " + std::to_string(height) + "x" + std::to_string(width) +
+                                " is outside 1.." + std::to_string(kMaxImageSide));
+  }
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw DataError(root + ": image folder not found (expected a directory)");
+  const std::vector<std::string> classes =
+      sorted_entries(root, [](const fs::directory_entry& e) { std::error_code ec2; return e.is_directory(ec2); });
+  if (classes.empty()) throw DataError(root + ": no class folders (expected one subfolder per class, found none)");
+
+  // List every file first, so the pixels are allocated once.
+  std::vector<std::vector<std::string>> files(classes.size());
+  int64_t total = 0;
+  for (size_t c = 0; c < classes.size(); ++c) {
+    files[c] = sorted_entries(fs::path(root) / classes[c], [](const fs::directory_entry& e) {
+      std::error_code ec2;
+      return !e.is_directory(ec2) && is_image_name(e.path().filename().string());
+    });
+    if (files[c].empty()) {
+      throw DataError((fs::path(root) / classes[c]).string() + ": class folder without images (expected .png, .jpg or .jpeg files)");
+    }
+    total += int64_t(files[c].size());
+  }
+
+  ImageSet set;
+  set.n = total;
+  set.channels = channels;
+  set.height = height;
+  set.width = width;
+  set.classes = int(classes.size());
+  set.class_names = classes;
+  set.pixels.resize(size_t(total * set.image_size()));
+  set.labels.reserve(size_t(total));
+  for (size_t c = 0; c < classes.size(); ++c)
+    for (const std::string& name : files[c]) {
+      load_one(fs::path(root) / classes[c] / name, channels, height, width,
+               set.pixels.data() + int64_t(set.labels.size()) * set.image_size());
+      set.labels.push_back(int(c));
+    }
+  return set;
+}
+
+}  // namespace torus::datasets
