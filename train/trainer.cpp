@@ -12,6 +12,7 @@
 #include "train/data_source.hpp"
 #include "train/embedding.hpp"
 #include "train/model_factory.hpp"
+#include "train/nonfinite.hpp"
 #include "train/plot.hpp"
 #include "train/run_log.hpp"
 #include "train/training_state.hpp"
@@ -66,28 +67,6 @@ nn::LrSchedule make_schedule(const TrainConfig& c) {
     s.milestones.push_back(m);
   }
   return s;
-}
-
-bool all_finite(const Tensor<float>& t) {
-  for (int64_t i = 0; i < t.numel(); ++i)
-    if (!std::isfinite(t[i])) return false;
-  return true;
-}
-
-// Debug mode: the first node (in creation order) whose value is not finite, else the last one
-// (backward runs from the end) whose gradient is not.
-std::string first_nonfinite_op(const Tape<float>& tape) {
-  for (int id = 0; id < tape.size(); ++id)
-    if (!all_finite(tape.value(id)))
-      return std::string("forward: op \"") + tape.node(id).op + "\" (node " + std::to_string(id) + ", shape " +
-             tape.value(id).shape().str() + ") is the first with a non-finite value";
-  for (int id = tape.size() - 1; id >= 0; --id) {
-    const Node<float>& n = tape.node(id);
-    if (n.has_grad && !all_finite(n.grad))
-      return std::string("backward: the gradient of op \"") + n.op + "\" (node " + std::to_string(id) +
-             ") is the first to turn non-finite";
-  }
-  return "every value and gradient on the tape is finite (the non-finite number arose outside it)";
 }
 
 // The scatter of two chosen circles (torusN angles, torusC coordinates) or, for the other heads,

@@ -4,7 +4,9 @@
 
 #include "datasets/npy.hpp"
 #include "nn/io/checkpoint.hpp"
+#include "autodiff/ops.hpp"
 #include "train/few_shot.hpp"
+#include "train/nonfinite.hpp"
 #include "train/trainer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -211,4 +213,20 @@ TEST_CASE("few-shot accuracy by nearest prototype", "[train][eval]") {
   CHECK(r.std_dev == 0.0);
   o.queries_per_class = 20;  // 20 samples per class: none has 21
   CHECK_THROWS_WITH(eval::few_shot_accuracy(x, labels, o), Catch::Contains("0 classes have at least 21"));
+}
+
+TEST_CASE("--debug names the first op with a non-finite value or gradient", "[train][debug]") {
+  Tape<float> tape;
+  const Var<float> x = tape.variable(Tensor<float>(Shape{3}, std::vector<float>{1.0f, -1.0f, 2.0f}));
+  const Var<float> y = exp(x);
+  CHECK_THAT(train::first_nonfinite_op(tape), Catch::Contains("every value and gradient on the tape is finite"));
+  const Var<float> z = sum(log(x - y));  // log of a negative number: NaN in the forward pass
+  CHECK_THAT(train::first_nonfinite_op(tape), Catch::Contains("forward: op \"log\""));
+  tape.clear();
+  // finite values, infinite gradient: sqrt'(0)
+  const Var<float> a = tape.variable(Tensor<float>(Shape{2}, std::vector<float>{0.0f, 4.0f}));
+  const Var<float> s = sum(sqrt(a));
+  tape.backward(s);
+  CHECK_THAT(train::first_nonfinite_op(tape), Catch::Contains("backward: the gradient of op"));
+  (void)z;
 }
