@@ -17,6 +17,10 @@ using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMaj
 // (N, K) uint8 angle codes, one byte per circle (method.md 12).
 using CodeMatrix = RowMatrix<std::uint8_t>;
 
+// (N, W) packed 1-bit codes: bit d of a vector is bit d % 64 of word d / 64, and the unused high
+// bits of the last word are zero, so popcount(a XOR b) over the W words is the Hamming distance.
+using BitCodeMatrix = RowMatrix<std::uint64_t>;
+
 // One value per circle or per column.
 template <typename T>
 using ArrayX = Eigen::Array<T, Eigen::Dynamic, 1>;

@@ -1,5 +1,7 @@
 #include "geometry/uint8_codes.hpp"
 
+#include "geometry/clifford_torus.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -41,6 +43,16 @@ RowMatrix<T> decode_angles(const Eigen::Ref<const CodeMatrix>& q) {
   return u;
 }
 
+template <typename T>
+CodeMatrix torusN_codes(const Eigen::Ref<const RowMatrix<T>>& z) {
+  return encode_angles<T>(unwrap_pairs<T>(z));  // unwrap_pairs throws for odd D
+}
+
+template <typename T>
+CodeMatrix torusC_codes(const Eigen::Ref<const RowMatrix<T>>& h) {
+  return encode_angles<T>(h);
+}
+
 std::int32_t circular_l1(const std::uint8_t* a, const std::uint8_t* b, int K) {
   if (K < 0) throw std::invalid_argument(std::string("circular_l1: K must be >= 0, got ") + std::to_string(K));
   std::int32_t s = 0;
@@ -80,6 +92,10 @@ template float decode_angle<float>(std::uint8_t);
 template double decode_angle<double>(std::uint8_t);
 template CodeMatrix encode_angles<float>(const Eigen::Ref<const RowMatrix<float>>&);
 template CodeMatrix encode_angles<double>(const Eigen::Ref<const RowMatrix<double>>&);
+template CodeMatrix torusN_codes<float>(const Eigen::Ref<const RowMatrix<float>>&);
+template CodeMatrix torusN_codes<double>(const Eigen::Ref<const RowMatrix<double>>&);
+template CodeMatrix torusC_codes<float>(const Eigen::Ref<const RowMatrix<float>>&);
+template CodeMatrix torusC_codes<double>(const Eigen::Ref<const RowMatrix<double>>&);
 template RowMatrix<float> decode_angles<float>(const Eigen::Ref<const CodeMatrix>&);
 template RowMatrix<double> decode_angles<double>(const Eigen::Ref<const CodeMatrix>&);
 

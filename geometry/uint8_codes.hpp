@@ -2,7 +2,8 @@
 // [0, 1), so uint8 overflow is the wraparound of the circle. Wrapped differences, the cosine
 // look-up similarity that reproduces the Clifford inner product on q/256, and circular L1, all in
 // integers so they port to a microcontroller as they are. No data-dependent ranges (the
-// reference's gridquant min/max) and no 1-bit or PQ codes.
+// reference's gridquant min/max: grid_quantizer.hpp), no 1-bit codes (one_bit_codes.hpp), no PQ
+// (product_quantizer.hpp, circular_pq.hpp); k-NN search over these codes is in code_search.hpp.
 #pragma once
 
 #include "geometry/row_matrix.hpp"
@@ -26,6 +27,16 @@ template <typename T>
 CodeMatrix encode_angles(const Eigen::Ref<const RowMatrix<T>>& u);
 template <typename T>
 RowMatrix<T> decode_angles(const Eigen::Ref<const CodeMatrix>& q);
+
+// The native codes of the two torus modes (method.md 12), whole matrices in one call.
+// torusN: (N, D) pairwise-normalised z -> (N, D/2) codes floor(256 u) mod 256, u = unwrap_pairs(z)
+// (atan2 of each (cos, sin) pair, in turns, in [0, 1)); throws for odd D.
+// torusC: (N, D) raw coordinates h -> (N, D) codes floor(256 (h mod 1)); the mod is implied by the
+// mod 256 of encode_angle, so h need not be wrapped first.
+template <typename T>
+CodeMatrix torusN_codes(const Eigen::Ref<const RowMatrix<T>>& z);
+template <typename T>
+CodeMatrix torusC_codes(const Eigen::Ref<const RowMatrix<T>>& h);
 
 // The shortest signed step from b to a in code units, in [-128, 127] (a - b = 128 gives -128):
 // 256 * wrapped_diff(a/256, b/256).

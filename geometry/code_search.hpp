@@ -1,0 +1,75 @@
+// Exact k-nearest-neighbour search of queries against references, for every representation the
+// project evaluates (method.md 8, 9, 12): float inner product, uint8 torus codes by the cosine LUT
+// or by circular L1, packed 1-bit codes by Hamming distance, and (circular) product-quantiser
+// codes by asymmetric distance tables.
+//
+// Common contract:
+//   - Exact: every reference is scored; results are (N_q, k), nearest first (KnnResult, top_k.hpp).
+//   - Ties go to the lower reference index, at any k (1 <= k <= number of references).
+//   - threads >= 1 OpenMP threads split the queries; each query is scored alone on fixed blocks
+//     of references, so results are identical bit for bit at any thread count (and with OpenMP
+//     off, when threads is ignored).
+//   - Throws std::invalid_argument for mismatched widths, k out of range, threads < 1, a score
+//     that could overflow its int32 sum, or non-finite float input.
+//
+// Speed: the uint8 and 1-bit kernels are written for AVX-512 (VBMI's two-table byte permute
+// looks up 64 LUT entries at once, and vpsadbw sums each reference's 8 bytes; chosen at run time
+// in portable GCC builds), with portable loops that GCC vectorises otherwise; SearchKernel::portable forces the portable loops (the tests
+// check both against brute force). The float search is Eigen's GEMM on blocks of 32 queries x
+// 1024 references followed by a vectorised top-k filter.
+#pragma once
+
+#include "geometry/circular_pq.hpp"
+#include "geometry/product_quantizer.hpp"
+#include "geometry/row_matrix.hpp"
+#include "geometry/top_k.hpp"
+#include "geometry/uint8_codes.hpp"
+
+#include <cstdint>
+
+namespace torus::geometry {
+
+enum class SearchKernel { fastest, portable };
+
+// Whether SearchKernel::fastest runs the AVX-512 kernels (LUT, L1 and Hamming): compiled for the
+// target (-march=native on such a CPU), or, with GCC on x86-64, compiled under a target pragma and
+// found on this CPU at run time. Otherwise it runs the portable loops.
+bool avx512_search_kernels();
+
+// Float (N_q, D) x (N, D): score = <q, r>, larger is nearer. The uncompressed baseline (faiss
+// IndexFlatIP); for torusN z, or the Clifford vectors of torusC, it is the Clifford inner product.
+KnnResult<float> knn_inner_product(const Eigen::Ref<const RowMatrix<float>>& queries,
+                                   const Eigen::Ref<const RowMatrix<float>>& refs, int k, int threads);
+
+// uint8 torus codes (N_q, K) x (N, K): score = sum_k LUT[uint8(q_k - r_k)] in int32, A times the
+// Clifford inner product of the decoded codes up to K/2 of table rounding; larger is nearer.
+// The AVX-512 kernel needs amplitude <= 127 (an int8 table; the default); larger amplitudes use
+// the portable loop.
+KnnResult<std::int32_t> knn_cosine_lut(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
+                                       const CosineLut& lut, int k, int threads,
+                                       SearchKernel kernel = SearchKernel::fastest);
+
+// uint8 torus codes: score = circular L1, sum_k |int8(uint8(q_k - r_k))| with -128 counted as 128;
+// smaller is nearer.
+KnnResult<std::int32_t> knn_circular_l1(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
+                                        int k, int threads, SearchKernel kernel = SearchKernel::fastest);
+
+// Packed 1-bit codes (N_q, W) x (N, W) words: score = Hamming distance popcount(q XOR r); smaller
+// is nearer. Unused high bits must be zero in both (pack_bits guarantees it).
+KnnResult<std::int32_t> knn_hamming(const Eigen::Ref<const BitCodeMatrix>& queries,
+                                    const Eigen::Ref<const BitCodeMatrix>& refs, int k, int threads,
+                                    SearchKernel kernel = SearchKernel::fastest);
+
+// Product quantiser, asymmetric: float queries (N_q, d) (in the space the quantiser was trained
+// on) against PQ codes (N, M). score = sum_m table(m, code_m) with pq.distance_table(query), summed
+// in float in sub-quantiser order: the squared L2 distance to the reconstruction. Smaller is nearer.
+KnnResult<float> knn_pq(const ProductQuantizer& pq, const Eigen::Ref<const RowMatrix<float>>& queries,
+                        const Eigen::Ref<const CodeMatrix>& codes, int k, int threads);
+
+// Circular product quantiser, asymmetric: query angles (N_q, d) against codes (N, M); score = the
+// circular distance sum over circles of 1 - cos(2 pi (q - c)) to the reconstruction, from
+// pq.distance_table, summed the same way. Smaller is nearer.
+KnnResult<float> knn_circular_pq(const CircularProductQuantizer& pq, const Eigen::Ref<const RowMatrix<float>>& query_angles,
+                                 const Eigen::Ref<const CodeMatrix>& codes, int k, int threads);
+
+}  // namespace torus::geometry

@@ -1,0 +1,235 @@
+// Exact k-NN search against a naive brute force (every score, then a stable sort, so ties go to
+// the lower reference index): float inner product, uint8 codes by the cosine LUT and by circular
+// L1, 1-bit Hamming, PQ and circular PQ. Indices and scores must be equal exactly, at k = 1 and
+// k > 1, at 1 and 2 threads, through the fastest and the portable kernels. The data are drawn from
+// small alphabets so ties are common, and the reference counts cross the 1024-reference block
+// and the 16-reference SIMD step with remainders.
+#include <catch2/catch.hpp>
+
+#include "geometry/clifford_torus.hpp"
+#include "geometry/code_search.hpp"
+#include "geometry/one_bit_codes.hpp"
+#include "geometry_test_util.hpp"
+#include "knn_brute_force.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+using namespace torus::geometry;
+using namespace torus::geometry::testing;
+
+namespace {
+
+// Codes mostly from the four quarter turns (LUT values A, 0, -A, 0; L1 steps of 64: many exact
+// ties), one in eight a uniform byte (every table entry and wrap case gets exercised).
+CodeMatrix random_codes(Eigen::Index N, Eigen::Index K, std::uint64_t seed) {
+  static const std::uint8_t alphabet[] = {0, 64, 128, 192};
+  std::mt19937_64 rng(seed);
+  CodeMatrix c(N, K);
+  for (Eigen::Index i = 0; i < c.size(); ++i) {
+    const std::uint64_t r = rng();
+    c.data()[i] = (r & 7) == 0 ? static_cast<std::uint8_t>(r >> 8) : alphabet[(r >> 8) % 4];
+  }
+  return c;
+}
+
+constexpr SearchKernel kKernels[] = {SearchKernel::fastest, SearchKernel::portable};
+constexpr Eigen::Index kRefCounts[] = {5, 1029, 2063};
+
+}  // namespace
+
+TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
+  INFO("AVX-512 kernels compiled in: " << avx512_search_kernels());
+  Eigen::Index ties = 0;
+  for (int A : {127, 1000}) {  // 1000 exceeds the int8 table: the fastest path falls back
+    const CosineLut lut(A);
+    for (Eigen::Index K : {8, 16, 5, 13, 1}) {
+      for (Eigen::Index Nr : kRefCounts) {
+        const CodeMatrix refs = random_codes(Nr, K, 100 + static_cast<std::uint64_t>(K * Nr));
+        const CodeMatrix queries = random_codes(23, K, 7 + static_cast<std::uint64_t>(K));
+        RowMatrix<std::int32_t> s(queries.rows(), Nr);
+        for (Eigen::Index i = 0; i < queries.rows(); ++i)
+          for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = lut.similarity(queries.row(i).data(), refs.row(n).data(), static_cast<int>(K));
+        for (int k : {1, 4}) {
+          if (k > Nr) continue;
+          const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::larger);
+          ties += tied_neighbours(expected);
+          for (SearchKernel kernel : kKernels) {
+            for (int threads : {1, 2}) {
+              INFO("A " << A << " K " << K << " N " << Nr << " k " << k << " threads " << threads << " portable "
+                        << (kernel == SearchKernel::portable));
+              CHECK(same_result(knn_cosine_lut(queries, refs, lut, k, threads, kernel), expected));
+            }
+          }
+        }
+      }
+    }
+  }
+  // the data do produce ties among the returned neighbours (out of 2 x 5 x 3 x 23 x 3 = 2070 pairs)
+  INFO("tied adjacent neighbours: " << ties);
+  CHECK(ties > 300);
+}
+
+TEST_CASE("LUT search scores are A times the Clifford inner product of the decoded codes, up to rounding",
+          "[geometry][search]") {
+  const int K = 8, A = 127;
+  const CodeMatrix refs = random_codes(3000, K, 5), queries = random_codes(40, K, 6);
+  const RowMatrix<double> cr = clifford_project<double>(decode_angles<double>(refs));
+  const RowMatrix<double> cq = clifford_project<double>(decode_angles<double>(queries));
+  const RowMatrix<double> ip = cq * cr.transpose();  // (40, 3000) exact float similarities
+  const KnnResult<std::int32_t> r = knn_cosine_lut(queries, refs, CosineLut(A), 3, 2);
+  const double bound = K * 0.5 / A;  // each of the K table entries is off by at most 1/2
+  double worst = 0, worst_rank = 0;
+  for (Eigen::Index i = 0; i < queries.rows(); ++i) {
+    for (Eigen::Index j = 0; j < 3; ++j) worst = std::max(worst, std::abs(r.scores(i, j) / double(A) - ip(i, r.indices(i, j))));
+    // the LUT's nearest is within two roundings of the float nearest
+    worst_rank = std::max(worst_rank, ip.row(i).maxCoeff() - ip(i, r.indices(i, 0)));
+  }
+  INFO("worst |S/A - <c_q, c_r>| = " << worst << ", worst loss of the top-1 = " << worst_rank);
+  CHECK(worst <= bound + 1e-12);
+  CHECK(worst_rank <= 2 * bound + 1e-12);
+}
+
+TEST_CASE("knn_circular_l1 equals brute-force wrapped differences", "[geometry][search]") {
+  for (Eigen::Index K : {8, 16, 3, 9, 300}) {  // 300: K * 128 overflows the portable int16 sums
+    for (Eigen::Index Nr : kRefCounts) {
+      const CodeMatrix refs = random_codes(Nr, K, 300 + static_cast<std::uint64_t>(K * Nr));
+      const CodeMatrix queries = random_codes(19, K, 17 + static_cast<std::uint64_t>(K));
+      RowMatrix<std::int32_t> s(queries.rows(), Nr);
+      for (Eigen::Index i = 0; i < queries.rows(); ++i) {
+        for (Eigen::Index n = 0; n < Nr; ++n) {
+          int sum = 0;  // the shorter way round each circle, from the plain integer difference
+          for (Eigen::Index k = 0; k < K; ++k) {
+            const int d = std::abs(int(queries(i, k)) - int(refs(n, k)));
+            sum += std::min(d, 256 - d);
+          }
+          s(i, n) = sum;
+        }
+      }
+      for (int k : {1, 5}) {
+        if (k > Nr) continue;
+        const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::smaller);
+        for (SearchKernel kernel : kKernels) {
+          for (int threads : {1, 2}) {
+            INFO("K " << K << " N " << Nr << " k " << k << " threads " << threads);
+            CHECK(same_result(knn_circular_l1(queries, refs, k, threads, kernel), expected));
+          }
+        }
+      }
+    }
+  }
+  // -128 counts as 128: codes 0 and 128 are 128 apart per circle
+  CodeMatrix a = CodeMatrix::Zero(1, 8), b = CodeMatrix::Constant(1, 8, 128);
+  CHECK(knn_circular_l1(a, b, 1, 1).scores(0, 0) == 8 * 128);
+}
+
+TEST_CASE("knn_hamming equals brute force exactly", "[geometry][search]") {
+  for (Eigen::Index D : {16, 64, 100, 3}) {
+    for (Eigen::Index Nr : kRefCounts) {
+      std::mt19937_64 rng(static_cast<std::uint64_t>(D * 7 + Nr));
+      CodeMatrix rb(Nr, D), qb(21, D);
+      for (Eigen::Index i = 0; i < rb.size(); ++i) rb.data()[i] = static_cast<std::uint8_t>((rng() % 5) == 0);
+      for (Eigen::Index i = 0; i < qb.size(); ++i) qb.data()[i] = static_cast<std::uint8_t>((rng() % 5) == 0);
+      const BitCodeMatrix refs = pack_bits(rb), queries = pack_bits(qb);
+      RowMatrix<std::int32_t> s(qb.rows(), Nr);
+      for (Eigen::Index i = 0; i < qb.rows(); ++i)
+        for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = static_cast<std::int32_t>((qb.row(i).array() != rb.row(n).array()).count());
+      for (int k : {1, 3}) {
+        if (k > Nr) continue;
+        const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::smaller);
+        for (SearchKernel kernel : kKernels) {
+          for (int threads : {1, 2}) {
+            INFO("D " << D << " N " << Nr << " k " << k << " threads " << threads);
+            CHECK(same_result(knn_hamming(queries, refs, k, threads, kernel), expected));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("knn_inner_product equals brute force on exactly representable data", "[geometry][search]") {
+  // Small integers: every dot product is exact in float whatever the summation order, so the GEMM
+  // scores equal the naive ones and the ties are real ties.
+  for (Eigen::Index D : {16, 5}) {
+    for (Eigen::Index Nr : kRefCounts) {
+      std::mt19937_64 rng(static_cast<std::uint64_t>(D + Nr));
+      RowMatrix<float> refs(Nr, D), queries(70, D);  // 70 queries: three 32-query blocks
+      for (Eigen::Index i = 0; i < refs.size(); ++i) refs.data()[i] = static_cast<float>(static_cast<int>(rng() % 5) - 2);
+      for (Eigen::Index i = 0; i < queries.size(); ++i) queries.data()[i] = static_cast<float>(static_cast<int>(rng() % 5) - 2);
+      const RowMatrix<float> s = (queries.cast<double>() * refs.cast<double>().transpose()).cast<float>();
+      for (int k : {1, 4}) {
+        if (k > Nr) continue;
+        const KnnResult<float> expected = brute_force_top_k(s, k, Nearer::larger);
+        for (int threads : {1, 2}) {
+          INFO("D " << D << " N " << Nr << " k " << k << " threads " << threads);
+          CHECK(same_result(knn_inner_product(queries, refs, k, threads), expected));
+        }
+      }
+    }
+  }
+  // on general float data the results do not depend on the thread count
+  const RowMatrix<float> r = gaussian_matrix(3000, 16, 1).cast<float>(), q = gaussian_matrix(100, 16, 2).cast<float>();
+  CHECK(same_result(knn_inner_product(q, r, 5, 1), knn_inner_product(q, r, 5, 2)));
+}
+
+TEST_CASE("knn_pq and knn_circular_pq equal brute force over the distance tables", "[geometry][search]") {
+  std::mt19937_64 rng(8);
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  RowMatrix<float> u(1500, 8);
+  for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = static_cast<float>(uni(rng));
+  const RowMatrix<float> x = eight_bit_space(encode_angles<float>(u));
+  const RowMatrix<float> uq = u.topRows(30).array() + 0.01f, xq = x.topRows(30).array() + 1.0f;
+  for (int M : {2, 4}) {
+    for (int bits : {4, 8}) {
+      const ProductQuantizer pq = ProductQuantizer::train(x, M, bits);
+      const CircularProductQuantizer cpq = CircularProductQuantizer::train(u, M, bits);
+      const CodeMatrix codes = pq.encode(x), ccodes = cpq.encode(u);
+      RowMatrix<float> s(30, x.rows()), cs(30, x.rows());
+      for (Eigen::Index i = 0; i < 30; ++i) {
+        const RowMatrix<float> t = pq.distance_table(xq.row(i).data()), ct = cpq.distance_table(uq.row(i).data());
+        for (Eigen::Index n = 0; n < x.rows(); ++n) {
+          float a = 0, b = 0;  // in sub-quantiser order, as the search sums
+          for (int m = 0; m < M; ++m) {
+            a += t(m, codes(n, m));
+            b += ct(m, ccodes(n, m));
+          }
+          s(i, n) = a;
+          cs(i, n) = b;
+        }
+      }
+      for (int k : {1, 6}) {
+        const KnnResult<float> expected = brute_force_top_k(s, k, Nearer::smaller);
+        const KnnResult<float> cexpected = brute_force_top_k(cs, k, Nearer::smaller);
+        for (int threads : {1, 2}) {
+          INFO("M " << M << " bits " << bits << " k " << k << " threads " << threads);
+          CHECK(same_result(knn_pq(pq, xq, codes, k, threads), expected));
+          CHECK(same_result(knn_circular_pq(cpq, uq, ccodes, k, threads), cexpected));
+        }
+        // many references share a PQ cell, so ties are common
+        if (M == 2 && bits == 4 && k == 6) CHECK(tied_neighbours(expected) > 30);
+      }
+    }
+  }
+}
+
+TEST_CASE("search argument errors", "[geometry][search]") {
+  const CodeMatrix r = random_codes(10, 8, 1), q = random_codes(2, 8, 2);
+  CHECK_THROWS_AS(knn_cosine_lut(q, r, CosineLut(), 0, 1), std::invalid_argument);
+  CHECK_THROWS_AS(knn_cosine_lut(q, r, CosineLut(), 11, 1), std::invalid_argument);
+  CHECK_THROWS_AS(knn_cosine_lut(q, r, CosineLut(), 1, 0), std::invalid_argument);
+  CHECK_THROWS_AS(knn_circular_l1(random_codes(2, 7, 3), r, 1, 1), std::invalid_argument);
+  CHECK_THROWS_AS(knn_hamming(BitCodeMatrix::Zero(2, 1), BitCodeMatrix::Zero(3, 2), 1, 1), std::invalid_argument);
+  CHECK_THROWS_AS(knn_inner_product(RowMatrix<float>::Zero(2, 4), RowMatrix<float>::Zero(3, 5), 1, 1), std::invalid_argument);
+  CHECK_THROWS_AS(knn_cosine_lut(random_codes(1, 70000, 3), random_codes(1, 70000, 4), CosineLut(32767), 1, 1),
+                  std::invalid_argument);  // 70000 * 32767 overflows the int32 score
+  RowMatrix<float> nan_refs = RowMatrix<float>::Zero(3, 4);
+  nan_refs(1, 2) = std::nanf("");
+  CHECK_THROWS_AS(knn_inner_product(RowMatrix<float>::Zero(2, 4), nan_refs, 1, 1), std::invalid_argument);
+  // an empty query set is fine
+  CHECK(knn_cosine_lut(CodeMatrix(0, 8), r, CosineLut(), 3, 2).indices.rows() == 0);
+}
