@@ -197,9 +197,13 @@ std::string toml_value(const TrainConfig& config, const Setting& s) {
         } else if constexpr (std::is_same_v<M, int64_t>) {
           return std::to_string(v);
         } else {
-          std::ostringstream os;
-          os << toml::value<double>(v);  // round-trips exactly and always reads back as a float
-          return os.str();
+          // The shortest text that reads back to the same double, with a decimal point so TOML
+          // reads it as a float: 0.05, not 0.050000000000000003 or 5e-02.
+          char buf[64];
+          const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+          std::string text(buf, end);
+          if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+          return text;
         }
       },
       s.field);
