@@ -3,7 +3,7 @@ numpy), torus-embed, torus-eval, then every kind of bad input (a wrong path, a b
 key, a corrupt checkpoint, a truncated .npy) must give a clear message naming the culprit, a
 non-zero exit, and leave no half-written file behind.
 
-usage: cli_test.py TORUS_TRAIN TORUS_EMBED TORUS_EVAL
+usage: cli_test.py TORUS_TRAIN TORUS_EMBED TORUS_EVAL TORUS_QUANT_EVAL
 """
 import json
 import os
@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-TRAIN, EMBED, EVAL = sys.argv[1:4]
+TRAIN, EMBED, EVAL, QUANT = sys.argv[1:5]
 failures = []
 
 
@@ -106,6 +106,23 @@ threads = 1
     check("torus-eval precision@1 equals numpy's", abs(ev.get("precision_at_1", -1) - p1) < 1e-9, f"{ev} vs {p1}")
     check("torus-eval few-shot (4 classes: 4-way)", "4-way 1-shot" in out and ev.get("few_shot", {}).get("4-way 5-shot", {}).get("mean", 0) > 0.9, out)
     check("torus-eval CSV has header and row", len(open(f"{tmp}/eval.csv").read().strip().splitlines()) == 2)
+
+    code, out, err = run(QUANT, "--embeddings", emb, "--threads", "2", "--json", f"{tmp}/quant.json")
+    check("torus-quant-eval runs", code == 0, err)
+    table = {r["mode"]: r for r in json.load(open(f"{tmp}/quant.json"))["rows"]} if code == 0 else {}
+    check("quantisation table has every mode", set(table) == {"none", "float16", "8bit", "1bit", "pq8_2", "pq8_1", "pq4_4",
+          "pq4_2", "u8-lut", "u8-l1", "cpq8_2", "cpq8_1", "cpq4_4", "cpq4_2"}, str(sorted(table)))
+    check("quantisation table: float precision@1 equals torus-eval's",
+          abs(table.get("none", {}).get("precision_at_1", -1) - p1) < 1e-9, str(table.get("none")))
+    check("quantisation table: bits per vector", [table.get(m, {}).get("bits") for m in ("none", "8bit", "1bit", "u8-lut", "pq8_2", "pq4_2")]
+          == [256, 32, 8, 32, 16, 8], str(table))
+    # the uint8 torus codes, by numpy: floor(256 u) of the angles, then the cosine similarity
+    q8 = np.floor(256 * u).astype(np.int64) % 256
+    r8 = np.floor(256 * np.load(f"{emb}/train_angles.npy")).astype(np.int64) % 256
+    sim = np.cos(2 * np.pi * (q8[:, None, :] - r8[None, :, :]) / 256).sum(axis=2)
+    p1_u8 = float(np.mean(lr[np.argmax(sim, axis=1)] == lq))
+    check("u8-lut precision@1 near numpy's float-cosine search on the same codes",
+          abs(table.get("u8-lut", {}).get("precision_at_1", -1) - p1_u8) <= 0.02, f"{table.get('u8-lut')} vs {p1_u8}")
 
     # --- bad input ---
     expect_error("wrong data path", [TRAIN, "--config", f"{tmp}/run.toml", "--data.path", f"{tmp}/missing.npy",
