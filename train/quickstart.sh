@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The first command of the README: install what is missing, build the binaries in release mode,
 # then the main job: train the default torusN D16 model on Fashion-MNIST (train/configs/quickstart.toml),
-# embed the training and test sets with the best checkpoint, and evaluate the test set against
-# the training set. Extra arguments go to torus-train (e.g. --train.epochs 2 for a short run).
+# embed the training and test sets with the best checkpoint, evaluate the test set against the
+# training set (float and quantised codes), and export the network as int8 C for a
+# microcontroller. Extra arguments go to torus-train (e.g. --train.epochs 2 for a short run).
 # Environment: RUN_DIR (default runs/quickstart), BUILD_DIR (default build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ BUILD_DIR="${BUILD_DIR:-build}"
 RUN_DIR="${RUN_DIR:-runs/quickstart}"
 . train/setup_build.sh
 torus_install_packages $TORUS_PACKAGES
-torus_build torus-train torus-embed torus-eval
+torus_build torus-train torus-embed torus-eval torus-quant-eval torus-export
 threads=$(nproc)
 echo
 echo "== training: torusN D16 on Fashion-MNIST -> $RUN_DIR =="
@@ -23,5 +24,13 @@ echo "== evaluating: test queries against training references =="
 "$BUILD_DIR/train/torus-eval" --embeddings "$RUN_DIR/embeddings" --threads "$threads" \
   --csv "$RUN_DIR/eval.csv" --json "$RUN_DIR/eval.json"
 echo
+echo "== quantised codes: bits per vector against precision@1 and search speed =="
+"$BUILD_DIR/train/torus-quant-eval" --embeddings "$RUN_DIR/embeddings" --threads "$threads" \
+  --csv "$RUN_DIR/quant.csv" --json "$RUN_DIR/quant.json" 2>/dev/null
+echo
+echo "== export: int8 C99 for a microcontroller =="
+"$BUILD_DIR/train/torus-export" --run "$RUN_DIR" --threads "$threads"
+echo
 echo "run folder: $RUN_DIR (config.toml, metrics.csv, best.ckpt, loss.png, precision.png, embeddings.png,"
-echo "            embeddings/*.npy, eval.csv, eval.json)"
+echo "            embeddings/*.npy, eval.csv, eval.json, quant.csv, export/torus_model.[ch]);"
+echo "check the exported C against the float model with: $BUILD_DIR/train/torus-export --run $RUN_DIR --check"
