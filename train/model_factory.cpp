@@ -8,7 +8,10 @@ namespace torus::train {
 namespace {
 std::string shape_text(const std::vector<int64_t>& s) {
   std::string t;
-  for (size_t i = 0; i < s.size(); ++i) t += (i ? "x" : "") + std::to_string(s[i]);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) t += 'x';
+    t += std::to_string(s[i]);
+  }
   return t;
 }
 }  // namespace

@@ -43,6 +43,7 @@ std::vector<Setting> make_settings() {
       entry("model.head", "output geometry", &C::head, heads),
       entry("model.dim", "embedding dimension D (torusN: even, D/2 circles)", &C::dim, 2, 4096),
       entry("model.width", "resnet20: first stage width; vgg11_bn: first width, doubling per stage", &C::width, 1, 1024),
+      entry("model.init", "safetensors file of initial weights, names as the model's (\"\": PyTorch's default initialisation)", &C::init),
       entry("loss.temperature", "SupCon temperature tau", &C::temperature, 1e-4, 100),
       entry("loss.base_temperature", "SupCon base temperature (the loss carries tau / base)", &C::base_temperature, 1e-4, 100),
       entry("loss.koleo", "KoLeo weight", &C::koleo, 0, 1e4),

@@ -43,6 +43,7 @@ struct TrainConfig {
   std::string head = "torusN";   // none sphere torusN torusC spherization
   int64_t dim = 16;              // D
   int64_t width = 16;            // resnet20: first stage width; vgg11_bn: first width (doubling)
+  std::string init;              // safetensors file of initial weights ("": PyTorch's default initialisation)
   // [loss]
   double temperature = 0.1;
   double base_temperature = 0.07;

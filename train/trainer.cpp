@@ -5,6 +5,7 @@
 #include "nn/adam.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/io/atomic_file.hpp"
+#include "nn/io/safetensors.hpp"
 #include "nn/koleo.hpp"
 #include "nn/lr_schedule.hpp"
 #include "nn/sgd.hpp"
@@ -114,6 +115,9 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
   Model model = make_model(config, data.input_shape, rng);
   const nlohmann::json arch = architecture(config, data.input_shape);
   const auto params = model.net->parameters();
+  // Initial weights from a file replace the random ones (all names and shapes must match); a
+  // resumed run takes its weights from the checkpoint instead.
+  if (!config.init.empty() && !options.resume) nn::io::load_parameters(config.init, params);
   auto optimizer = make_optimizer(config, params);
   const nn::LrSchedule schedule = make_schedule(config);
   std::unique_ptr<nn::Ema<float>> ema;
