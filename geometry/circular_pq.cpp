@@ -1,6 +1,6 @@
 #include "geometry/circular_pq.hpp"
 
-#include "geometry/omp_pragma.hpp"
+#include "geometry/pq_codes.hpp"
 
 #include "geometry/flat_torus.hpp"
 
@@ -111,41 +111,13 @@ CodeMatrix CircularProductQuantizer::encode(const Eigen::Ref<const RowMatrix<flo
   }
   if (threads < 1) throw std::invalid_argument("CircularProductQuantizer::encode: threads must be >= 1");
   if (!angles.allFinite()) throw std::invalid_argument("CircularProductQuantizer::encode: non-finite angle");
-  const RowMatrix<float> points = angles;  // contiguous rows
-  CodeMatrix codes(angles.rows(), subquantizers());  // (N, M)
-  const int M = subquantizers(), C = centroids();
-TORUS_GEOMETRY_OMP(parallel num_threads(threads))
-  {
-    std::vector<float> t(static_cast<std::size_t>(M * C));
-TORUS_GEOMETRY_OMP(for schedule(static))
-    for (Eigen::Index n = 0; n < points.rows(); ++n) {
-      distance_table(points.row(n).data(), t.data());
-      for (int m = 0; m < M; ++m) {
-        const float* row = t.data() + m * C;
-        int best = 0;
-        for (int c = 1; c < C; ++c)
-          if (row[c] < row[best]) best = c;  // strict: ties to the lower index
-        codes(n, m) = static_cast<std::uint8_t>(best);
-      }
-    }
-  }
-  return codes;
+  const RowMatrix<float> points = angles;  // contiguous rows for distance_table
+  return detail::encode_by_tables(points, subquantizers(), centroids(), threads,
+                                  [this](const float* row, float* table) { distance_table(row, table); });
 }
 
 RowMatrix<float> CircularProductQuantizer::decode(const Eigen::Ref<const CodeMatrix>& codes) const {
-  if (codes.cols() != subquantizers()) {
-    throw std::invalid_argument("CircularProductQuantizer::decode: expected " + std::to_string(subquantizers()) +
-                                " codes per row, got " + shape_string(codes.rows(), codes.cols()));
-  }
-  RowMatrix<float> u(codes.rows(), dim_);  // (N, d)
-  for (Eigen::Index n = 0; n < codes.rows(); ++n) {
-    for (int m = 0; m < subquantizers(); ++m) {
-      const int c = codes(n, m);
-      if (c >= centroids()) throw std::invalid_argument("CircularProductQuantizer::decode: code " + std::to_string(c) + " out of range");
-      u.row(n).segment(m * sub_dim_, sub_dim_) = codebooks_[static_cast<std::size_t>(m)].row(c);
-    }
-  }
-  return u;
+  return detail::decode_codebooks(codebooks_, codes, sub_dim_, "CircularProductQuantizer");
 }
 
 }  // namespace torus::geometry

@@ -1,6 +1,6 @@
 #include "geometry/product_quantizer.hpp"
 
-#include "geometry/omp_pragma.hpp"
+#include "geometry/pq_codes.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -80,40 +80,12 @@ CodeMatrix ProductQuantizer::encode(const Eigen::Ref<const RowMatrix<float>>& x,
   }
   if (threads < 1) throw std::invalid_argument("ProductQuantizer::encode: threads must be >= 1");
   const RowMatrix<float> points = x;  // contiguous rows for distance_table
-  CodeMatrix codes(x.rows(), subquantizers());  // (N, M)
-  const int M = subquantizers(), C = centroids();
-TORUS_GEOMETRY_OMP(parallel num_threads(threads))
-  {
-    std::vector<float> t(static_cast<std::size_t>(M * C));
-TORUS_GEOMETRY_OMP(for schedule(static))
-    for (Eigen::Index n = 0; n < points.rows(); ++n) {
-      distance_table(points.row(n).data(), t.data());
-      for (int m = 0; m < M; ++m) {
-        const float* row = t.data() + m * C;
-        int best = 0;
-        for (int c = 1; c < C; ++c)
-          if (row[c] < row[best]) best = c;  // strict: ties to the lower index
-        codes(n, m) = static_cast<std::uint8_t>(best);
-      }
-    }
-  }
-  return codes;
+  return detail::encode_by_tables(points, subquantizers(), centroids(), threads,
+                                  [this](const float* row, float* table) { distance_table(row, table); });
 }
 
 RowMatrix<float> ProductQuantizer::decode(const Eigen::Ref<const CodeMatrix>& codes) const {
-  if (codes.cols() != subquantizers()) {
-    throw std::invalid_argument("ProductQuantizer::decode: expected " + std::to_string(subquantizers()) +
-                                " codes per row, got " + shape_string(codes.rows(), codes.cols()));
-  }
-  RowMatrix<float> x(codes.rows(), dim_);  // (N, d)
-  for (Eigen::Index n = 0; n < codes.rows(); ++n) {
-    for (int m = 0; m < subquantizers(); ++m) {
-      const int c = codes(n, m);
-      if (c >= centroids()) throw std::invalid_argument("ProductQuantizer::decode: code " + std::to_string(c) + " out of range");
-      x.row(n).segment(m * sub_dim_, sub_dim_) = codebooks_[static_cast<std::size_t>(m)].row(c);
-    }
-  }
-  return x;
+  return detail::decode_codebooks(codebooks_, codes, sub_dim_, "ProductQuantizer");
 }
 
 }  // namespace torus::geometry
