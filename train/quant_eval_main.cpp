@@ -138,6 +138,12 @@ int main(int argc, char** argv) {
       return double(geometry::circular_variance_rows<float>(stack(evaluated(uq_), evaluated(ur_))));
     };
     std::vector<Row> rows;
+    // distinct codes and their entropy (method.md 8: padded to min(N, 2^bits) possible values)
+    auto code_stats = [&](Row& r, const CodeMatrix& codes, int bits) {
+      const auto counts = geometry::distinct_row_counts(codes);
+      r.distinct = int64_t(counts.size());
+      r.entropy = geometry::shannon_entropy_nats(counts, N, bits);
+    };
     auto add = [&](Row r) {
       r.qps = r.qps > 0 ? double(Q.x.rows()) / r.qps : 0;  // r.qps carried the search seconds
       rows.push_back(r);
@@ -152,9 +158,7 @@ int main(int argc, char** argv) {
       r.circvar = circvar(uq_, ur_);
       const Mat all = stack(uq_, ur_);
       if (codes) {
-        const auto counts = geometry::distinct_row_counts(*codes);
-        r.distinct = int64_t(counts.size());
-        r.entropy = geometry::shannon_entropy_nats(counts, N, code_bits);
+        code_stats(r, *codes, code_bits);
       } else {
         const auto counts = geometry::distinct_row_counts<float>(all);
         r.distinct = int64_t(counts.size());
@@ -199,9 +203,7 @@ int main(int argc, char** argv) {
       const CodeMatrix bits = stack(geometry::unpack_bits(bq, sq.cols()), geometry::unpack_bits(br, sr.cols()));
       const Mat signs = bits.cast<float>().array() * 2 - 1;  // each bit as +-1: the code's own geometry
       r.circvar = double(geometry::circular_variance_rows<float>(signs));
-      const auto counts = geometry::distinct_row_counts(bits);
-      r.distinct = int64_t(counts.size());
-      r.entropy = geometry::shannon_entropy_nats(counts, N, int(sq.cols()));
+      code_stats(r, bits, int(sq.cols()));
       add(r);
     }
     // product quantisation of the 8-bit space, plain and circular
@@ -229,16 +231,13 @@ int main(int argc, char** argv) {
       // the 8-bit space back to [0, 1): angles for the torus, grid values for the sphere
       const Mat dq = pq.decode(pqq) / 256.0f, dr = pq.decode(pr) / 256.0f;
       r.circvar = torus ? circvar(dq, dr) : double(geometry::circular_variance_rows<float>(stack(dq, dr)));
-      const auto counts = geometry::distinct_row_counts(stack(pqq, pr));
-      r.distinct = int64_t(counts.size());
-      r.entropy = geometry::shannon_entropy_nats(counts, N, M * bits);
+      code_stats(r, stack(pqq, pr), M * bits);
       add(r);
     }
     if (torus) {
       // native uint8 torus codes: the cosine table and circular L1
       const geometry::CosineLut lut(127);
       const CodeMatrix all_codes = stack(cq, cr);
-      const auto counts = geometry::distinct_row_counts(all_codes);
       const Mat dq = cq.cast<float>() / 256.0f, dr = cr.cast<float>() / 256.0f;
       for (const char* name : {"u8-lut", "u8-l1"}) {
         geometry::KnnResult<int32_t> knn;
@@ -249,8 +248,7 @@ int main(int argc, char** argv) {
         });
         r.precision = precision(knn.indices, Q.labels, R.labels);
         r.circvar = circvar(dq, dr);
-        r.distinct = int64_t(counts.size());
-        r.entropy = geometry::shannon_entropy_nats(counts, N, int(8 * dims));
+        code_stats(r, all_codes, int(8 * dims));
         add(r);
       }
       for (auto [bits, M] : {std::pair{8, 2}, {8, 1}, {4, 4}, {4, 2}}) {
@@ -263,9 +261,7 @@ int main(int argc, char** argv) {
         r.qps = seconds([&] { knn = geometry::knn_circular_pq(pq, uq, pr, 1, threads); });
         r.precision = precision(knn.indices, Q.labels, R.labels);
         r.circvar = circvar(pq.decode(pqq), pq.decode(pr));
-        const auto c = geometry::distinct_row_counts(stack(pqq, pr));
-        r.distinct = int64_t(c.size());
-        r.entropy = geometry::shannon_entropy_nats(c, N, M * bits);
+        code_stats(r, stack(pqq, pr), M * bits);
         add(r);
       }
     }
