@@ -215,25 +215,33 @@ int main(int argc, char** argv) {
     const Mat er8 = torus ? geometry::eight_bit_space(cr) : geometry::eight_bit_space(gr);
     geometry::KMeansOptions km;
     km.threads = threads;
-    for (auto [bits, M] : {std::pair{8, 2}, {8, 1}, {4, 4}, {4, 2}}) {
-      const std::string name = "pq" + std::to_string(bits) + "_" + std::to_string(M);
-      if (dims % M) {
-        std::fprintf(stderr, "  %-9s skipped: %d sub-quantisers do not divide %lld dimensions\n", name.c_str(), M,
-                     static_cast<long long>(dims));
-        continue;
+    // One row per (bits, M) of a product quantiser trained on the references' `space` and searched
+    // with the queries' own `space` by asymmetric tables; `to_unit` maps decoded rows to [0, 1).
+    auto pq_rows = [&](const std::string& prefix, const Mat& rs, const Mat& qs, auto train, auto search, float to_unit) {
+      for (auto [bits, M] : {std::pair{8, 2}, {8, 1}, {4, 4}, {4, 2}}) {
+        const std::string name = prefix + std::to_string(bits) + "_" + std::to_string(M);
+        if (dims % M) {
+          std::fprintf(stderr, "  %-9s skipped: %d sub-quantisers do not divide %lld dimensions\n", name.c_str(), M,
+                       static_cast<long long>(dims));
+          continue;
+        }
+        const auto pq = train(rs, M, bits);
+        const CodeMatrix pr = pq.encode(rs, threads), pqq = pq.encode(qs, threads);
+        geometry::KnnResult<float> knn;
+        Row r{name, M * bits};
+        r.qps = seconds([&] { knn = search(pq, qs, pr); });
+        r.precision = precision(knn.indices, Q.labels, R.labels);
+        // decoded back to [0, 1): angles for the torus, grid values for the sphere
+        const Mat dq = pq.decode(pqq) * to_unit, dr = pq.decode(pr) * to_unit;
+        r.circvar = torus ? circvar(dq, dr) : double(geometry::circular_variance_rows<float>(stack(dq, dr)));
+        code_stats(r, stack(pqq, pr), M * bits);
+        add(r);
       }
-      const auto pq = geometry::ProductQuantizer::train(er8, M, bits, km);
-      const CodeMatrix pr = pq.encode(er8, threads), pqq = pq.encode(eq8, threads);
-      geometry::KnnResult<float> knn;
-      Row r{name, M * bits};
-      r.qps = seconds([&] { knn = geometry::knn_pq(pq, eq8, pr, 1, threads); });
-      r.precision = precision(knn.indices, Q.labels, R.labels);
-      // the 8-bit space back to [0, 1): angles for the torus, grid values for the sphere
-      const Mat dq = pq.decode(pqq) / 256.0f, dr = pq.decode(pr) / 256.0f;
-      r.circvar = torus ? circvar(dq, dr) : double(geometry::circular_variance_rows<float>(stack(dq, dr)));
-      code_stats(r, stack(pqq, pr), M * bits);
-      add(r);
-    }
+    };
+    pq_rows(
+        "pq", er8, eq8, [&](const Mat& x, int M, int bits) { return geometry::ProductQuantizer::train(x, M, bits, km); },
+        [&](const auto& pq, const Mat& q, const CodeMatrix& codes) { return geometry::knn_pq(pq, q, codes, 1, threads); },
+        1.0f / 256.0f);
     if (torus) {
       // native uint8 torus codes: the cosine table and circular L1
       const geometry::CosineLut lut(127);
@@ -251,19 +259,13 @@ int main(int argc, char** argv) {
         code_stats(r, all_codes, int(8 * dims));
         add(r);
       }
-      for (auto [bits, M] : {std::pair{8, 2}, {8, 1}, {4, 4}, {4, 2}}) {
-        const std::string name = "cpq" + std::to_string(bits) + "_" + std::to_string(M);
-        if (dims % M) continue;
-        const auto pq = geometry::CircularProductQuantizer::train(ur, M, bits, km);
-        const CodeMatrix pr = pq.encode(ur, threads), pqq = pq.encode(uq, threads);
-        geometry::KnnResult<float> knn;
-        Row r{name, M * bits};
-        r.qps = seconds([&] { knn = geometry::knn_circular_pq(pq, uq, pr, 1, threads); });
-        r.precision = precision(knn.indices, Q.labels, R.labels);
-        r.circvar = circvar(pq.decode(pqq), pq.decode(pr));
-        code_stats(r, stack(pqq, pr), M * bits);
-        add(r);
-      }
+      pq_rows(
+          "cpq", ur, uq,
+          [&](const Mat& x, int M, int bits) { return geometry::CircularProductQuantizer::train(x, M, bits, km); },
+          [&](const auto& pq, const Mat& q, const CodeMatrix& codes) {
+            return geometry::knn_circular_pq(pq, q, codes, 1, threads);
+          },
+          1.0f);
     }
 
     std::printf("%s D%lld: %lld test queries against %lld training references, %d threads\n", head.c_str(),

@@ -186,17 +186,18 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
         loss = loss + kl * config.koleo;
       }
       const double loss_value = loss.value().item();
-      const std::string at = "step " + std::to_string(progress.step + 1) + " (epoch " + std::to_string(epoch + 1) +
-                             ", batch " + std::to_string(b) + ")";
-      if (!std::isfinite(loss_value))
-        throw TrainingStopped(at + ": the loss is " + std::to_string(loss_value) +
-                              (options.debug ? "; " + first_nonfinite_op(tape) : "; rerun with --debug to find the op"));
+      // Built only when the run stops: the step itself allocates no message.
+      auto stopped = [&](const std::string& what) {
+        return TrainingStopped("step " + std::to_string(progress.step + 1) + " (epoch " + std::to_string(epoch + 1) +
+                               ", batch " + std::to_string(b) + "): " + what +
+                               (options.debug ? "; " + first_nonfinite_op(tape) : "; rerun with --debug to find the op"));
+      };
+      if (!std::isfinite(loss_value)) throw stopped("the loss is " + std::to_string(loss_value));
       optimizer->zero_grad();
       tape.backward(loss);
       for (const auto& [name, p] : params)
         if (p->grad.shape() == p->value.shape() && !all_finite(p->grad))
-          throw TrainingStopped(at + ": the gradient of " + name + " is not finite" +
-                                (options.debug ? "; " + first_nonfinite_op(tape) : "; rerun with --debug to find the op"));
+          throw stopped("the gradient of " + name + " is not finite");
       if (config.clip_value > 0) nn::clip_grad_value(params, config.clip_value);
       if (config.clip_norm > 0) nn::clip_grad_norm(params, config.clip_norm);
       optimizer->step();
