@@ -3,6 +3,8 @@
 // has moved on (the generation counter), in which case the result is dropped.
 #include "datasets/batch_loader.hpp"
 
+#include "datasets/shuffle.hpp"
+
 #include <algorithm>
 #include <random>
 #include <stdexcept>
@@ -26,14 +28,6 @@ void check_images(const ImageSet& s) {
   }
 }
 
-// Uniform in [0, bound) from the engine's raw 64-bit output, without modulo bias.
-uint64_t below(std::mt19937_64& rng, uint64_t bound) {
-  const uint64_t limit = -bound % bound;
-  uint64_t r;
-  do r = rng();
-  while (r < limit);
-  return r % bound;
-}
 }  // namespace
 
 BatchLoader::BatchLoader(const ImageSet& images, LoaderConfig config) : images_(&images), config_(std::move(config)) {
@@ -96,12 +90,11 @@ void BatchLoader::start_epoch(int64_t epoch, int64_t first_batch) {
                                 std::to_string(first_batch) + "; expected epoch >= 0 and first batch in [0, " +
                                 std::to_string(batches) + "]");
   }
-  std::vector<int64_t> order(static_cast<size_t>(n_));
-  for (int64_t i = 0; i < n_; ++i) order[size_t(i)] = i;
-  if (config_.shuffle) {
-    // index -1 keeps the order's seed apart from every sample's seed
-    std::mt19937_64 rng(sample_seed(config_.seed, epoch, -1, -1));
-    for (int64_t i = n_ - 1; i > 0; --i) std::swap(order[size_t(i)], order[below(rng, uint64_t(i) + 1)]);
+  // index -1 keeps the order's seed apart from every sample's seed
+  std::vector<int64_t> order = seeded_permutation(config_.shuffle ? n_ : 0, sample_seed(config_.seed, epoch, -1, -1));
+  if (!config_.shuffle) {
+    order.resize(static_cast<size_t>(n_));
+    for (int64_t i = 0; i < n_; ++i) order[size_t(i)] = i;
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -4,9 +4,8 @@
 #include "datasets/cifar.hpp"
 #include "datasets/idx.hpp"
 #include "datasets/image_folder.hpp"
+#include "datasets/shuffle.hpp"
 
-#include <numeric>
-#include <random>
 
 namespace torus::train {
 
@@ -38,14 +37,6 @@ Split feature_split(datasets::FeatureSet set) {
   return s;
 }
 
-// A seeded Fisher-Yates permutation of 0..n-1 (our own: std::shuffle differs between libraries).
-std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
-  std::vector<int64_t> p(static_cast<size_t>(n));
-  std::iota(p.begin(), p.end(), 0);
-  std::mt19937_64 rng(seed);
-  for (int64_t i = n - 1; i > 0; --i) std::swap(p[size_t(i)], p[size_t(rng() % uint64_t(i + 1))]);
-  return p;
-}
 }  // namespace
 
 void Split::inputs(int64_t first, int64_t count, const datasets::AugmentConfig& normalization,
@@ -176,7 +167,7 @@ Dataset load_dataset(const TrainConfig& c) {
   if (c.holdout >= n)
     throw ConfigError("data.holdout: " + std::to_string(c.holdout) + " held-out samples leave none of the " +
                       std::to_string(n) + " to train on");
-  const std::vector<int64_t> order = permutation(n, kSplitSeed);
+  const std::vector<int64_t> order = datasets::seeded_permutation(n, kSplitSeed);
   if (c.holdout > 0) {
     std::vector<int64_t> held(order.begin(), order.begin() + c.holdout), kept(order.begin() + c.holdout, order.end());
     std::sort(held.begin(), held.end());
@@ -189,7 +180,7 @@ Dataset load_dataset(const TrainConfig& c) {
   }
   const int64_t m = d.train.size();
   const int64_t refs = c.references == 0 ? m : std::min(c.references, m);
-  std::vector<int64_t> pick = permutation(m, kSplitSeed + 1);
+  std::vector<int64_t> pick = datasets::seeded_permutation(m, kSplitSeed + 1);
   pick.resize(size_t(refs));
   std::sort(pick.begin(), pick.end());
   d.references = d.train.subset(pick);

@@ -1,5 +1,7 @@
 #include "train/few_shot.hpp"
 
+#include "datasets/shuffle.hpp"
+
 #include <cmath>
 #include <map>
 #include <random>
@@ -8,16 +10,6 @@
 
 namespace torus::eval {
 
-namespace {
-// The first m entries of a seeded partial Fisher-Yates shuffle of `pool` (in place); our own, so
-// the episodes are the same with every standard library.
-void draw(std::vector<int64_t>& pool, int64_t m, std::mt19937_64& rng) {
-  for (int64_t i = 0; i < m; ++i) {
-    const int64_t j = i + int64_t(rng() % uint64_t(int64_t(pool.size()) - i));
-    std::swap(pool[size_t(i)], pool[size_t(j)]);
-  }
-}
-}  // namespace
 
 FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labels, const FewShotOptions& o) {
   if (int64_t(labels.size()) != x.rows()) throw std::invalid_argument("few_shot_accuracy: labels and rows differ in number");
@@ -39,12 +31,12 @@ FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labe
   std::vector<double> accuracy;
   accuracy.reserve(size_t(o.episodes));
   for (int e = 0; e < o.episodes; ++e) {
-    draw(class_ids, o.ways, rng);
+    datasets::shuffle_front(class_ids, o.ways, rng);
     std::vector<int64_t> queries;
     std::vector<int> truth;
     for (int w = 0; w < o.ways; ++w) {
       auto& pool = pools[size_t(class_ids[size_t(w)])];
-      draw(pool, o.shots + o.queries_per_class, rng);
+      datasets::shuffle_front(pool, o.shots + o.queries_per_class, rng);
       prototypes.row(w).setZero();
       for (int s = 0; s < o.shots; ++s) prototypes.row(w) += x.row(pool[size_t(s)]);
       prototypes.row(w) /= float(o.shots);
