@@ -24,13 +24,14 @@ void map_unary(Tensor<T>& out, const Tensor<T>& x, F f) {
   });
 }
 
-// dx += f(dout, x, out) over the flat buffer (all three share x's shape).
+// dx += f(dout, x, out) over the flat buffer (all three share x's shape); dx = f(...) when assign.
 template <typename T, typename F>
-void add_unary_grad(Tensor<T>& dx, const Tensor<T>& dout, const Tensor<T>& x, const Tensor<T>& out, F f) {
+void add_unary_grad(Tensor<T>& dx, bool assign, const Tensor<T>& dout, const Tensor<T>& x, const Tensor<T>& out, F f) {
   parallel_for(x.numel(), 8, [&](int64_t begin, int64_t end) {
     const int64_t n = end - begin;
-    Map<T>(dx.data() + begin, n) +=
-        f(CMap<T>(dout.data() + begin, n), CMap<T>(x.data() + begin, n), CMap<T>(out.data() + begin, n));
+    const auto local = f(CMap<T>(dout.data() + begin, n), CMap<T>(x.data() + begin, n), CMap<T>(out.data() + begin, n));
+    if (assign) Map<T>(dx.data() + begin, n) = local;
+    else Map<T>(dx.data() + begin, n) += local;
   });
 }
 
@@ -39,10 +40,13 @@ void add_unary_grad(Tensor<T>& dx, const Tensor<T>& dout, const Tensor<T>& x, co
 template <typename T, typename F>
 void add_binary_grad(Backward<T>& g, int i, const Tensor<T>& u, const Tensor<T>& v, F f) {
   if (u.shape() == v.shape() && u.shape() == g.in(i).shape()) {
-    Tensor<T>& dx = g.dx(i);
+    bool assign;
+    Tensor<T>& dx = g.dx_whole(i, assign);
     parallel_for(u.numel(), 4, [&](int64_t begin, int64_t end) {
       const int64_t n = end - begin;
-      Map<T>(dx.data() + begin, n) += f(CMap<T>(u.data() + begin, n), CMap<T>(v.data() + begin, n));
+      const auto local = f(CMap<T>(u.data() + begin, n), CMap<T>(v.data() + begin, n));
+      if (assign) Map<T>(dx.data() + begin, n) = local;
+      else Map<T>(dx.data() + begin, n) += local;
     });
   } else {
     broadcast_apply(g.dx_broadcast(i), u, v, f, g.node().op);

@@ -229,7 +229,9 @@ Var<T> masked_fill(const Var<T>& x, const Tensor<T>& mask, double value) {
     // filled positions are constants: no gradient flows through them
     if (!g.needs(0)) return;
     Tensor<T>& keep = g.saved();  // (x's shape) 1 where x passes through
-    add_unary_grad(g.dx(0), g.dout(), keep, keep, [](const auto& d, const auto& k, const auto&) { return d * k; });
+    bool assign;
+    Tensor<T>& dx = g.dx_whole(0, assign);
+    add_unary_grad(dx, assign, g.dout(), keep, keep, [](const auto& d, const auto& k, const auto&) { return d * k; });
   });
   node.attr[0] = value;
   const T v = T(value);

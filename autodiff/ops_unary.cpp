@@ -40,7 +40,10 @@ Var<T> record_unary(const OpName& op, const Var<T>& x, F forward, std::type_iden
 // dx += local(dout, x, y), elementwise.
 template <typename T, typename F>
 void unary_grad(Backward<T>& g, F local) {
-  if (g.needs(0)) add_unary_grad(g.dx(0), g.dout(), g.in(0), g.out(), local);
+  if (!g.needs(0)) return;
+  bool assign;
+  Tensor<T>& dx = g.dx_whole(0, assign);
+  add_unary_grad(dx, assign, g.dout(), g.in(0), g.out(), local);
 }
 
 template <typename T>

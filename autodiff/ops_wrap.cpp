@@ -20,7 +20,10 @@ Var<T> wrap01(const Var<T>& x) {
   Tape<T>& tape = x.tape();
   Node<T>& n = tape.record(kWrap01, {x}, [](Backward<T>& g) {
     // d(x - floor x)/dx = 1
-    if (g.needs(0)) add_unary_grad(g.dx(0), g.dout(), g.in(0), g.out(), [](const auto& d, const auto&, const auto&) { return d; });
+    if (!g.needs(0)) return;
+    bool assign;
+    Tensor<T>& dx = g.dx_whole(0, assign);
+    add_unary_grad(dx, assign, g.dout(), g.in(0), g.out(), [](const auto& d, const auto&, const auto&) { return d; });
   });
   map_unary(n.value, x.value(), [](const auto& v) {
     // x - floor(x) can round up to exactly 1 for tiny negative x in floating point; fold it to 0

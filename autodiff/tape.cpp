@@ -145,6 +145,18 @@ Tensor<T>& Tape<T>::grad_buffer(int id) {
 }
 
 template <typename T>
+Tensor<T>& Tape<T>::grad_buffer_whole(int id, bool& assign) {
+  Node<T>& n = *nodes_[id];
+  assign = !n.param && !n.has_grad;
+  if (assign) {
+    n.grad.resize(n.value.shape());
+    n.has_grad = true;
+    return n.grad;
+  }
+  return grad_buffer(id);
+}
+
+template <typename T>
 Tensor<T>& Backward<T>::dx_broadcast(int i) {
   if (i >= static_cast<int>(tape_.broadcast_scratch_.size())) {
     throw std::logic_error(std::string(node_.op) + ": dx_broadcast supports at most 3 inputs");

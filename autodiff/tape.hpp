@@ -133,6 +133,9 @@ class Tape {
   Node<T>& record_range(const OpName& op, const Var<T>* begin, const Var<T>* end, BackwardFn<T> backward);
   void walk(int from);
   Tensor<T>& grad_buffer(int id);  // the node's gradient, zeroed on first use
+  // The node's gradient for a caller that writes every element: sized but not zeroed on first
+  // use (assign = true), otherwise the accumulating buffer (assign = false).
+  Tensor<T>& grad_buffer_whole(int id, bool& assign);
 
   std::vector<std::unique_ptr<Node<T>>> nodes_;  // slots [0, size_) are live
   int size_ = 0;
@@ -176,6 +179,11 @@ class Backward {
   bool needs(int i) const { return tape_.node(node_.inputs[i]).requires_grad; }
   // Input i's gradient in its own shape, to be accumulated with +=.
   Tensor<T>& dx(int i) { return tape_.grad_buffer(node_.inputs[i]); }
+  // Input i's gradient for an op that writes every element of it. When nothing has reached that
+  // input yet (and it is not a parameter, whose gradient accumulates across steps) the buffer is
+  // not zeroed and assign is set: write with =. Otherwise assign is cleared: add with +=. On the
+  // large activations of a conv net this saves a full pass of zero-filling per input.
+  Tensor<T>& dx_whole(int i, bool& assign) { return tape_.grad_buffer_whole(node_.inputs[i], assign); }
   // A zeroed buffer in the output's shape for input i; after the backward function returns the
   // tape sums it over the broadcast axes into dx(i). Elementwise ops with broadcasting use this.
   Tensor<T>& dx_broadcast(int i);
