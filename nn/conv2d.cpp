@@ -25,15 +25,55 @@ void valid_columns(const ConvShape& s, int64_t offset, int64_t& lo, int64_t& hi)
   if (hi < lo) hi = lo;
 }
 
-// cols (C kh kw, Ho Wo) of one image: one column per output pixel, zero where the window leaves
-// the image. The valid range of each row is found once, so the copy is a contiguous run for
-// stride 1 (which the compiler vectorises) instead of a bounds test per element.
+// A "same" stride-1 convolution (Wo == W): output pixel f = oy W + ox of cols row (c, i, j) reads
+// input pixel f + shift with one shift for the whole row, so the row is a single contiguous copy
+// of the plane (instead of Ho runs of Wo, each a call to memmove), after which the few columns
+// that wrapped into a neighbouring image row are set to zero. Dilation does not break this.
+bool shifted_rows(const ConvShape& s) { return s.stride == 1 && s.Wo == s.W; }
+
+// For row (i, j) of a shifted_rows convolution: the flat shift, the output range [f0, f1) whose
+// input pixel lies inside the plane, and the output columns [x0, x1) that do not wrap.
+struct RowShift {
+  int64_t shift, f0, f1, x0, x1;
+};
+RowShift row_shift(const ConvShape& s, int64_t i, int64_t j) {
+  const int64_t dy = i * s.dilation - s.padding, dx = j * s.dilation - s.padding;
+  const int64_t shift = dy * s.W + dx;
+  const int64_t oy0 = std::clamp<int64_t>(-dy, 0, s.Ho), oy1 = std::clamp<int64_t>(s.H - dy, oy0, s.Ho);
+  const int64_t f0 = std::min(std::max(oy0 * s.W, -shift), s.Ho * s.W);
+  const int64_t f1 = std::max(f0, std::min(oy1 * s.W, s.H * s.W - shift));
+  return {shift, f0, f1, std::clamp<int64_t>(-dx, 0, s.W), std::clamp<int64_t>(s.W - dx, 0, s.W)};
+}
+
+// Zeroes the columns of one cols row that lie outside [x0, x1) (the wrapped reads).
 template <typename T>
-void im2col(T* cols, const T* image, const ConvShape& s) {
+void zero_wrapped_columns(T* row, const ConvShape s, const RowShift r) {
+  for (int64_t oy = 0; oy < s.Ho; ++oy) {
+    T* line = row + oy * s.W;
+    std::fill(line, line + r.x0, T(0));
+    std::fill(line + r.x1, line + s.W, T(0));
+  }
+}
+
+// cols (C kh kw, Ho Wo) of one image: one column per output pixel, zero where the window leaves
+// the image. Outside shifted_rows, the valid range of each row is found once, so the copy is a
+// contiguous run for stride 1 instead of a bounds test per element. (The shapes are passed by
+// value here and below: stores through the buffers could otherwise alias them, and the compiler
+// would reload every bound inside the loops.)
+template <typename T>
+void im2col(T* cols, const T* image, const ConvShape s) {
   for (int64_t r = 0; r < s.patch(); ++r) {
     const int64_t c = r / (s.kh * s.kw), i = (r / s.kw) % s.kh, j = r % s.kw;
     const T* plane = image + c * s.H * s.W;
     T* row = cols + r * s.pixels();
+    if (shifted_rows(s)) {
+      const RowShift rs = row_shift(s, i, j);
+      std::fill(row, row + rs.f0, T(0));
+      std::copy(plane + rs.f0 + rs.shift, plane + rs.f1 + rs.shift, row + rs.f0);
+      std::fill(row + rs.f1, row + s.pixels(), T(0));
+      zero_wrapped_columns(row, s, rs);
+      continue;
+    }
     int64_t lo, hi;
     valid_columns(s, j * s.dilation, lo, hi);
     for (int64_t oy = 0; oy < s.Ho; ++oy) {
@@ -53,13 +93,23 @@ void im2col(T* cols, const T* image, const ConvShape& s) {
   }
 }
 
-// dimage += col2im(dcols): every column entry goes back to the input pixel it was read from.
+// dimage += col2im(dcols): every column entry goes back to the input pixel it was read from. The
+// shifted_rows path first zeroes the wrapped columns of dcols (scratch the caller rewrites per
+// image), so each row is one contiguous add.
 template <typename T>
-void col2im_add(T* dimage, const T* dcols, const ConvShape& s) {
+void col2im_add(T* dimage, T* dcols, const ConvShape s) {
   for (int64_t r = 0; r < s.patch(); ++r) {
     const int64_t c = r / (s.kh * s.kw), i = (r / s.kw) % s.kh, j = r % s.kw;
-    const T* row = dcols + r * s.pixels();
+    T* row = dcols + r * s.pixels();
     T* plane = dimage + c * s.H * s.W;
+    if (shifted_rows(s)) {
+      const RowShift rs = row_shift(s, i, j);
+      zero_wrapped_columns(row, s, rs);
+      T* dst = plane + rs.f0 + rs.shift;
+      const T* src = row + rs.f0;
+      for (int64_t f = 0; f < rs.f1 - rs.f0; ++f) dst[f] += src[f];
+      continue;
+    }
     int64_t lo, hi;
     valid_columns(s, j * s.dilation, lo, hi);
     for (int64_t oy = 0; oy < s.Ho; ++oy) {
@@ -115,7 +165,10 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const C
     const int64_t per_chunk = 2 * s.patch() * s.pixels() + s.O * s.patch();
     scratch.resize(Shape{chunks * per_chunk});
     const ConstRowMap<T> W(g.in(1).data(), s.O, s.patch());
-    T* dx = need_x ? g.dx(0).data() : nullptr;
+    // The input gradient is zeroed one image at a time inside the threads (while that image is
+    // in cache) when nothing has written it yet, rather than as one serial fill of the batch.
+    bool assign_x = false;
+    T* dx = need_x ? g.dx_whole(0, assign_x).data() : nullptr;
     parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
       T* cols = scratch.data() + c * per_chunk;
       T* dcols = cols + s.patch() * s.pixels();
@@ -129,7 +182,9 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const C
         }
         if (need_x) {  // dcols = W^T dout_n, then back onto the image's pixels
           RowMap<T>(dcols, s.patch(), s.pixels()).noalias() = W.transpose() * dout;
-          col2im_add(dx + n * s.C * s.H * s.W, dcols, s);
+          T* dimage = dx + n * s.C * s.H * s.W;
+          if (assign_x) std::fill(dimage, dimage + s.C * s.H * s.W, T(0));
+          col2im_add(dimage, dcols, s);
         }
       }
     });

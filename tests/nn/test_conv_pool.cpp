@@ -87,6 +87,41 @@ TEST_CASE("conv2d matches the naive loops in float", "[nn][conv]") {
   }
 }
 
+// "Same" stride-1 convolutions take the shifted-row im2col / col2im path: square and non-square
+// kernels, dilation, a 1x1 kernel, and an image narrower than the kernel's reach.
+TEST_CASE("conv2d same-padding fast path matches the naive loops and its gradients", "[nn][conv][gradcheck]") {
+  struct Case {
+    int64_t kh, kw, H, W;
+    Conv2dGeometry g;
+  };
+  const Case cases[] = {{3, 3, 9, 8, {1, 1, 1}}, {5, 5, 6, 7, {1, 2, 1}}, {1, 1, 5, 4, {1, 0, 1}},
+                        {3, 1, 7, 5, {1, 0, 1}}, {3, 3, 6, 6, {1, 2, 2}}, {5, 5, 2, 2, {1, 2, 1}},
+                        {3, 3, 1, 1, {1, 1, 1}}};
+  for (const Case& c : cases) {
+    INFO("kernel " << c.kh << "x" << c.kw << " image " << c.H << "x" << c.W << " padding " << c.g.padding
+                   << " dilation " << c.g.dilation);
+    const auto x = to_float(random_tensor({2, 3, c.H, c.W}, 130));
+    const auto w = to_float(random_tensor({4, 3, c.kh, c.kw}, 131));
+    const auto b = to_float(random_tensor({4}, 132));
+    Tape<float> tape;
+    const Var<float> y = conv2d(tape.constant(x), tape.constant(w), tape.constant(b), c.g);
+    CHECK(y.shape()[3] == c.W);
+    require_close(y.value(), naive_conv(x, w, &b, c.g), 1e-5f);
+    require_gradients([g = c.g](Tape<double>&, const Vs& v) { return conv2d(v[0], v[1], v[2], g); },
+                      {random_tensor({2, 2, c.H, c.W}, 133), random_tensor({3, 2, c.kh, c.kw}, 134), random_tensor({3}, 135)});
+  }
+  // the input gradient is written per image when conv2d is its first contribution and added
+  // otherwise
+  const std::vector<Tensor<double>> inputs{random_tensor({2, 2, 5, 5}, 136), random_tensor({3, 2, 3, 3}, 137)};
+  require_gradients([](Tape<double>&, const Vs& v) {
+    return sum(conv2d(v[0], v[1], V(), Conv2dGeometry{1, 1, 1})) + sum(v[0] * v[0]);
+  }, inputs);
+  require_gradients([](Tape<double>&, const Vs& v) {
+    const V square = sum(v[0] * v[0]);
+    return square + sum(conv2d(v[0], v[1], V(), Conv2dGeometry{1, 1, 1}));
+  }, inputs);
+}
+
 TEST_CASE("conv2d gradients: input, weight, bias, over strides, padding and dilation", "[nn][gradcheck]") {
   const Conv2dGeometry geometries[] = {{1, 1, 1}, {2, 0, 1}, {1, 1, 2}};
   for (const auto& g : geometries) {
@@ -112,6 +147,16 @@ TEST_CASE("pooling matches the naive loops, and its gradients", "[nn][gradcheck]
   require_gradients([](Tape<double>&, const Vs& v) { return avg_pool2d(v[0], 2); }, {xd});
   require_gradients([](Tape<double>&, const Vs& v) { return avg_pool2d(v[0], 2, 1); }, {xd});
   require_gradients([](Tape<double>&, const Vs& v) { return global_avg_pool(v[0]); }, {xd});
+  // 2x2 windows that tile the input write its gradient instead of adding to it; both orders of a
+  // second consumer (added before or after the pooling's own backward) must still sum
+  const auto tiled = random_tensor({2, 2, 4, 6}, 142);
+  require_gradients([](Tape<double>&, const Vs& v) { return max_pool2d(v[0], 2); }, {tiled});
+  require_gradients([](Tape<double>&, const Vs& v) { return sum(max_pool2d(v[0], 2)) + sum(v[0] * v[0]); }, {tiled});
+  require_gradients([](Tape<double>&, const Vs& v) {
+    const V square = sum(v[0] * v[0]);
+    return square + sum(max_pool2d(v[0], 2));
+  }, {tiled});
+  require_gradients([](Tape<double>&, const Vs& v) { return sum(relu(v[0])) + sum(tanh(v[0])); }, {tiled});
   // a tie sends the gradient to the first maximum
   Tape<double> t2;
   V tie = t2.variable(Tensor<double>(Shape{1, 1, 2, 2}, {1.0, 3.0, 3.0, 0.0}));
