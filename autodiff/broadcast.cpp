@@ -7,7 +7,7 @@ namespace torus {
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   const int rank = a.rank() > b.rank() ? a.rank() : b.rank();
-  std::vector<int64_t> dims(rank);
+  std::array<int64_t, kMaxRank> dims{};
   for (int i = 0; i < rank; ++i) {
     const int ia = a.rank() - rank + i, ib = b.rank() - rank + i;
     const int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
@@ -16,7 +16,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     }
     dims[i] = da == 1 ? db : da;
   }
-  return Shape(dims);
+  return Shape(std::span<const int64_t>(dims.data(), rank));
 }
 
 int64_t BroadcastPlan::outer() const {

@@ -14,6 +14,8 @@
 #include "autodiff/tape.hpp"
 
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -67,7 +69,11 @@ template <typename T> Var<T> cumsum(const Var<T>& x, int axis, bool exclusive = 
 
 // ---- shape (ops_shape.cpp) ----
 // One dimension may be -1 and is inferred.
-template <typename T> Var<T> reshape(const Var<T>& x, const std::vector<int64_t>& dims);
+template <typename T> Var<T> reshape(const Var<T>& x, std::span<const int64_t> dims);
+template <typename T> Var<T> reshape(const Var<T>& x, const std::vector<int64_t>& dims) { return reshape(x, std::span<const int64_t>(dims)); }
+template <typename T> Var<T> reshape(const Var<T>& x, std::initializer_list<int64_t> dims) {
+  return reshape(x, std::span<const int64_t>(dims.begin(), dims.size()));
+}
 // out.shape[i] = x.shape[perm[i]].
 template <typename T> Var<T> permute(const Var<T>& x, const std::vector<int>& perm);
 // Elements [start, end) along axis.

@@ -29,12 +29,13 @@ AxisView axis_view(const Shape& s, int axis) {
 }
 
 Shape reduced_shape(const Shape& s, int axis, bool keepdim) {
-  std::vector<int64_t> dims;
+  std::array<int64_t, kMaxRank> dims{};
+  int rank = 0;
   for (int i = 0; i < s.rank(); ++i) {
-    if (i != axis) dims.push_back(s[i]);
-    else if (keepdim) dims.push_back(1);
+    if (i != axis) dims[rank++] = s[i];
+    else if (keepdim) dims[rank++] = 1;
   }
-  return Shape(dims);
+  return Shape(std::span<const int64_t>(dims.data(), rank));
 }
 
 // Records a reduction over `axis`, storing the axis and the view sizes in the node.

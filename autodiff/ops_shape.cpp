@@ -60,11 +60,13 @@ void split_at(const Shape& s, int axis, int64_t& outer, int64_t& inner) {
 }  // namespace
 
 template <typename T>
-Var<T> reshape(const Var<T>& x, const std::vector<int64_t>& dims) {
-  std::vector<int64_t> d = dims;
+Var<T> reshape(const Var<T>& x, std::span<const int64_t> dims) {
+  if (dims.size() > static_cast<size_t>(kMaxRank)) throw ShapeError("reshape: target rank exceeds the maximum for " + x.shape().str());
+  std::array<int64_t, kMaxRank> d{};  // inline: reshape runs in every training step
+  std::copy(dims.begin(), dims.end(), d.begin());
   int64_t known = 1;
   int infer = -1;
-  for (size_t i = 0; i < d.size(); ++i) {
+  for (size_t i = 0; i < dims.size(); ++i) {
     if (d[i] == -1) {
       if (infer >= 0) throw ShapeError("reshape: more than one -1 in the target shape for " + x.shape().str());
       infer = static_cast<int>(i);
@@ -73,15 +75,19 @@ Var<T> reshape(const Var<T>& x, const std::vector<int64_t>& dims) {
     }
   }
   if (infer >= 0 && known > 0) d[infer] = x.value().numel() / known;
-  const Shape target(d);
+  const Shape target(std::span<const int64_t>(d.data(), dims.size()));
   if (target.numel() != x.value().numel()) {
     throw ShapeError("reshape: cannot reshape " + x.shape().str() + " (" + std::to_string(x.value().numel()) +
-                     " elements) to " + Shape(dims).str());
+                     " elements) to " + target.str());
   }
   Tape<T>& tape = x.tape();
   Node<T>& node = tape.record(kReshape, {x}, [](Backward<T>& g) {
     // same elements in the same order: the gradient is copied back flat
-    if (g.needs(0)) g.dx(0).array() += g.dout().array();
+    if (!g.needs(0)) return;
+    bool assign;
+    Tensor<T>& dx = g.dx_whole(0, assign);
+    if (assign) dx.array() = g.dout().array();
+    else dx.array() += g.dout().array();
   });
   node.value.resize(target);
   node.value.array() = x.value().array();
@@ -135,9 +141,9 @@ Var<T> slice(const Var<T>& x, int axis, int64_t start, int64_t end) {
   int64_t outer, inner;
   split_at(s, a, outer, inner);
   node.ints.assign({outer, s[a], inner, start, end - start});
-  std::vector<int64_t> dims = s.dims();
-  dims[a] = end - start;
-  node.value.resize(Shape(dims));
+  Shape sliced = s;
+  sliced[a] = end - start;
+  node.value.resize(sliced);
   const int64_t run = (end - start) * inner;
   for (int64_t o = 0; o < outer; ++o)
     Map<T>(node.value.data() + o * run, run) = CMap<T>(x.value().data() + (o * s[a] + start) * inner, run);
@@ -176,9 +182,9 @@ Var<T> concat(const std::vector<Var<T>>& xs, int axis) {
   split_at(s0, a, outer, inner);
   node.ints.assign({outer, inner, total});
   for (const Var<T>& x : xs) node.ints.push_back(x.shape()[a]);
-  std::vector<int64_t> dims = s0.dims();
-  dims[a] = total;
-  node.value.resize(Shape(dims));
+  Shape joined = s0;
+  joined[a] = total;
+  node.value.resize(joined);
   int64_t offset = 0;
   for (const Var<T>& x : xs) {
     const int64_t n = x.shape()[a];
@@ -210,9 +216,9 @@ Var<T> index_select(const Var<T>& x, const std::vector<int64_t>& indices) {
       Map<T>(dx.data() + idx[r] * row, row) += CMap<T>(g.dout().data() + r * row, row);
   });
   node.ints.assign(indices.begin(), indices.end());
-  std::vector<int64_t> dims = s.dims();
-  dims[0] = static_cast<int64_t>(indices.size());
-  node.value.resize(Shape(dims));
+  Shape selected = s;
+  selected[0] = static_cast<int64_t>(indices.size());
+  node.value.resize(selected);
   const int64_t row = s[0] ? x.value().numel() / s[0] : 0;
   for (size_t r = 0; r < indices.size(); ++r)
     Map<T>(node.value.data() + r * row, row) = CMap<T>(x.value().data() + indices[r] * row, row);
@@ -243,7 +249,7 @@ Var<T> masked_fill(const Var<T>& x, const Tensor<T>& mask, double value) {
 }
 
 #define TORUS_INSTANTIATE(T)                                                   \
-  template Var<T> reshape(const Var<T>&, const std::vector<int64_t>&);         \
+  template Var<T> reshape(const Var<T>&, std::span<const int64_t>);            \
   template Var<T> permute(const Var<T>&, const std::vector<int>&);             \
   template Var<T> slice(const Var<T>&, int, int64_t, int64_t);                 \
   template Var<T> concat(const std::vector<Var<T>>&, int);                     \

@@ -98,6 +98,15 @@ Var<T> Tape<T>::constant(Tensor<T>&& value) {
 }
 
 template <typename T>
+Tensor<T>& Tape<T>::constant_buffer(const Shape& s, T fill) {
+  Node<T>& n = next_node();
+  n.op = kLeafConstant.c_str();
+  n.value.resize(s);
+  n.value.fill(fill);
+  return n.value;
+}
+
+template <typename T>
 Var<T> Tape<T>::variable(const Tensor<T>& value) {
   Node<T>& n = next_node();
   n.op = kLeafVariable.c_str();
@@ -185,11 +194,14 @@ void Tape<T>::walk(int from) {
 
 template <typename T>
 void Tape<T>::backward(const Var<T>& loss) {
+  if (&loss.tape() != this) throw std::logic_error("backward: the output belongs to another tape");
   if (loss.value().numel() != 1) {
     throw ShapeError("backward: the loss must hold one element, got shape " + loss.shape().str() +
                      " (pass an explicit seed for other outputs)");
   }
-  backward(loss, Tensor<T>(loss.shape(), T(1)));
+  close_forward_timing();
+  grad_buffer(loss.id())[0] += T(1);  // the seed d(loss) = 1, without a seed tensor to allocate
+  walk(loss.id());
 }
 
 template <typename T>

@@ -94,6 +94,10 @@ class Tape {
   // a parameter leaf reads p.value in place and accumulates into p.grad.
   Var<T> constant(const Tensor<T>& value);
   Var<T> constant(Tensor<T>&& value);
+  // A constant whose value the caller fills in place through the returned tensor (shape s, every
+  // element `fill`), in the node's kept buffer: per-step constants such as masks then allocate
+  // nothing. The constant is tape.last() until the next node is recorded.
+  Tensor<T>& constant_buffer(const Shape& s, T fill);
   Var<T> variable(const Tensor<T>& value);
   Var<T> param(Parameter<T>& p);
 

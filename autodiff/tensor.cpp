@@ -5,9 +5,11 @@
 
 namespace torus {
 
-Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::vector<int64_t>(dims)) {}
+Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::span<const int64_t>(dims.begin(), dims.size())) {}
 
-Shape::Shape(const std::vector<int64_t>& dims) {
+Shape::Shape(const std::vector<int64_t>& dims) : Shape(std::span<const int64_t>(dims)) {}
+
+Shape::Shape(std::span<const int64_t> dims) {
   if (dims.size() > static_cast<size_t>(kMaxRank)) {
     throw ShapeError("Shape: rank " + std::to_string(dims.size()) + " exceeds the maximum " +
                      std::to_string(kMaxRank));

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ class Shape {
   Shape() = default;  // rank 0: a scalar with one element
   Shape(std::initializer_list<int64_t> dims);
   explicit Shape(const std::vector<int64_t>& dims);
+  // The dimensions are stored inline (at most kMaxRank), so no constructor allocates: shapes are
+  // built on every op call of every training step.
+  explicit Shape(std::span<const int64_t> dims);
 
   int rank() const { return rank_; }
   int64_t operator[](int axis) const { return dims_[axis]; }

@@ -21,8 +21,8 @@ void Adam<T>::update() {
   const T c1 = T(1 - std::pow(opt_.beta1, t)), c2 = T(1 - std::pow(opt_.beta2, t));
   for (auto& [name, p] : this->params_) {
     if (!this->reached(*p)) continue;
-    Tensor<T>& m = this->slot(name + ".exp_avg", *p);
-    Tensor<T>& v = this->slot(name + ".exp_avg_sq", *p);
+    Tensor<T>& m = this->slot(name, ".exp_avg", *p);
+    Tensor<T>& v = this->slot(name, ".exp_avg_sq", *p);
     if (opt_.decoupled) p->value.array() *= T(1) - lr * wd;
     const auto g = p->grad.array() + (opt_.decoupled ? T(0) : wd) * p->value.array();
     m.array() = b1 * m.array() + (T(1) - b1) * g;

@@ -2,27 +2,29 @@
 
 #include "nn/normalize.hpp"
 
-#include <vector>
 
 namespace torus::nn {
 
 namespace {
 constexpr double kEps = 1e-6;
 
-// For each row, the index of the other row with the largest inner product (first on ties).
+// Fills `select` (B, B) so that select x picks, for each row of x, the other row with the largest
+// inner product (first on ties): row i holds a single 1. The Gram matrix is computed in the same
+// buffer and each row is overwritten once it has been read, so the per-step search allocates
+// nothing.
 template <typename T>
-std::vector<int64_t> nearest_by_inner_product(const Tensor<T>& x) {
+void select_nearest_other_row(const Tensor<T>& x, Tensor<T>& select) {
   const int64_t B = x.shape()[0], F = x.shape()[1];
   const auto X = x.matrix(B, F);
-  const typename Tensor<T>::Matrix gram = X * X.transpose();
-  std::vector<int64_t> nn(B, 0);
+  auto gram = select.matrix(B, B);
+  gram.noalias() = X * X.transpose();
   for (int64_t i = 0; i < B; ++i) {
     int64_t best = -1;
     for (int64_t j = 0; j < B; ++j)
       if (j != i && (best < 0 || gram(i, j) > gram(i, best))) best = j;
-    nn[i] = best;
+    gram.row(i).setZero();
+    gram(i, best) = T(1);
   }
-  return nn;
 }
 }  // namespace
 
@@ -37,7 +39,8 @@ Var<T> koleo_loss(const Var<T>& features, int views) {
   Var<T> total;
   for (int v = 0; v < views; ++v) {
     const Var<T> x = sphere_normalize(slice(features, 0, v * B, (v + 1) * B), kEps);  // (B, F)
-    const Var<T> neighbour = index_select(x, nearest_by_inner_product(x.value()));   // (B, F)
+    select_nearest_other_row(x.value(), x.tape().constant_buffer(Shape{B, B}, T(0)));
+    const Var<T> neighbour = matmul(x.tape().last(), x);                               // (B, F), exact copies
     const Var<T> diff = (x - neighbour) + kEps;                                         // torch PairwiseDistance
     const Var<T> distance = sqrt(sum(diff * diff, 1));                                  // (B)
     const Var<T> term = -mean(log(distance + kEps));

@@ -36,9 +36,13 @@ class Optimizer {
 
  protected:
   virtual void update() = 0;
-  // The state tensor `key` of a parameter, created as zeros of its shape on first use.
-  Tensor<T>& slot(const std::string& key, const Parameter<T>& p, bool* created = nullptr) {
-    auto [it, fresh] = state_.try_emplace(key, p.value.shape());
+  // The state tensor "<name><suffix>" of a parameter, created as zeros of its shape on first use.
+  // The key is built in a kept buffer, so steps after the first allocate nothing.
+  Tensor<T>& slot(const std::string& name, const char* suffix, const Parameter<T>& p, bool* created = nullptr) {
+    key_.assign(name).append(suffix);
+    auto it = state_.find(key_);
+    const bool fresh = it == state_.end();
+    if (fresh) it = state_.try_emplace(key_, p.value.shape()).first;
     if (created) *created = fresh;
     return it->second;
   }
@@ -47,6 +51,9 @@ class Optimizer {
   NamedParameters<T> params_;
   std::map<std::string, Tensor<T>> state_;
   int64_t steps_ = 0;
+
+ private:
+  std::string key_;
 };
 
 }  // namespace torus::nn

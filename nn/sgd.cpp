@@ -22,7 +22,7 @@ void Sgd<T>::update() {
       continue;
     }
     bool fresh = false;
-    Tensor<T>& v = this->slot(name + ".momentum", *p, &fresh);
+    Tensor<T>& v = this->slot(name, ".momentum", *p, &fresh);
     if (fresh) v.array() = g;  // PyTorch starts the buffer at the first gradient
     else v.array() = mu * v.array() + g;
     if (opt_.nesterov) p->value.array() -= lr * (g + mu * v.array());

@@ -18,8 +18,11 @@ SupConLoss<T> supcon_loss(const Var<T>& features, const std::vector<int>& labels
     throw std::invalid_argument("supcon_loss: temperature, base temperature and scale must be positive");
   }
   // Positive weights (N, N): 1/|P(i)| on each positive j of anchor i, 0 elsewhere (and on self).
-  Tensor<T> self_mask(Shape{N, N});
-  Tensor<T> positive_weight(Shape{N, N});
+  // Both masks are constants filled in the tape's kept buffers: no allocation per step.
+  Tape<T>& tape = features.tape();
+  Tensor<T>& self_mask = tape.constant_buffer(Shape{N, N}, T(0));
+  Tensor<T>& positive_weight = tape.constant_buffer(Shape{N, N}, T(0));
+  const Var<T> positive_weights = tape.last();
   SupConLoss<T> out;
   out.anchors = N;
   int64_t valid = 0;
@@ -35,7 +38,6 @@ SupConLoss<T> supcon_loss(const Var<T>& features, const std::vector<int>& labels
     for (int64_t j = 0; j < N; ++j)
       if (j != i && labels[j % B] == labels[i % B]) positive_weight[i * N + j] = T(1.0 / double(count));
   }
-  Tape<T>& tape = features.tape();
   if (valid == 0) {
     out.loss = affine(sum(features), 0.0, 0.0);  // 0, still on the graph, zero gradient
     return out;
@@ -45,7 +47,7 @@ SupConLoss<T> supcon_loss(const Var<T>& features, const std::vector<int>& labels
   const Var<T> denominator =
       logsumexp(masked_fill(logits, self_mask, -std::numeric_limits<double>::infinity()), 1, true);  // (N, 1)
   const Var<T> log_prob = logits - denominator;                                                    // (N, N)
-  const Var<T> mean_log_prob_pos = sum(log_prob * tape.constant(std::move(positive_weight)), 1);  // (N)
+  const Var<T> mean_log_prob_pos = sum(log_prob * positive_weights, 1);                            // (N)
   out.loss = sum(mean_log_prob_pos) * (-(opt.temperature / opt.base_temperature) / double(valid));
   return out;
 }
