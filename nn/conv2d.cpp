@@ -45,14 +45,15 @@ RowShift row_shift(const ConvShape& s, int64_t i, int64_t j) {
   return {shift, f0, f1, std::clamp<int64_t>(-dx, 0, s.W), std::clamp<int64_t>(s.W - dx, 0, s.W)};
 }
 
-// Zeroes the columns of one cols row that lie outside [x0, x1) (the wrapped reads).
+// Zeroes the columns of one cols row that lie outside [x0, x1) (the wrapped reads): a column at
+// a time, as one or two columns are typical and per-line fills would be calls of a few bytes.
 template <typename T>
 void zero_wrapped_columns(T* row, const ConvShape s, const RowShift r) {
-  for (int64_t oy = 0; oy < s.Ho; ++oy) {
-    T* line = row + oy * s.W;
-    std::fill(line, line + r.x0, T(0));
-    std::fill(line + r.x1, line + s.W, T(0));
-  }
+  auto zero_column = [&](int64_t x) {
+    for (int64_t oy = 0; oy < s.Ho; ++oy) row[oy * s.W + x] = T(0);
+  };
+  for (int64_t x = 0; x < r.x0; ++x) zero_column(x);
+  for (int64_t x = r.x1; x < s.W; ++x) zero_column(x);
 }
 
 // cols (C kh kw, Ho Wo) of one image: one column per output pixel, zero where the window leaves
