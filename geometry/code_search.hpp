@@ -1,22 +1,26 @@
 // Exact k-nearest-neighbour search of queries against references, for every representation the
-// project evaluates (method.md 8, 9, 12): float inner product, uint8 torus codes by the cosine LUT
-// or by circular L1, packed 1-bit codes by Hamming distance, and (circular) product-quantiser
-// codes by asymmetric distance tables.
+// project evaluates (method.md 8, 9, 12): float inner product, uint8 torus codes by the cosine LUT,
+// by the cosine dot product or by circular L1, packed 1-bit codes by Hamming distance, and
+// (circular) product-quantiser codes by asymmetric distance tables.
 //
 // Common contract:
 //   - Exact: every reference is scored; results are (N_q, k), nearest first (KnnResult, top_k.hpp).
 //   - Ties go to the lower reference index, at any k (1 <= k <= number of references).
-//   - threads >= 1 OpenMP threads split the queries; each query is scored alone on fixed blocks
-//     of references, so results are identical bit for bit at any thread count (and with OpenMP
-//     off, when threads is ignored).
+//   - threads >= 1 OpenMP threads split the queries; a query's result depends only on its own
+//     scores, offered to its top-k in reference order (the AVX-512 kernels score four queries
+//     side by side, each in its own lanes), so results are identical bit for bit at any thread
+//     count (and with OpenMP off, when threads is ignored).
 //   - Throws std::invalid_argument for mismatched widths, k out of range, threads < 1, a score
 //     that could overflow its int32 sum, or non-finite float input.
 //
-// Speed: the uint8 and 1-bit kernels are written for AVX-512 (VBMI's two-table byte permute
-// looks up 64 LUT entries at once, and vpsadbw sums each reference's 8 bytes; chosen at run time
-// in portable GCC builds), with portable loops that GCC vectorises otherwise; SearchKernel::portable forces the portable loops (the tests
-// check both against brute force). The float search is Eigen's GEMM on blocks of 32 queries x
-// 1024 references followed by a vectorised top-k filter.
+// Speed: the uint8 and 1-bit kernels are written for AVX-512 (chosen at run time in portable GCC
+// builds): for uint8 codes one int32 lane holds four bytes of one reference, VBMI's two-table
+// byte permute looks up 64 LUT entries at once, VNNI's vpdpbusd sums four bytes (or four byte
+// products) into each lane, four queries share each load of 16 references, and scores stay in
+// registers unless one beats the query's current k-th. Portable loops that GCC vectorises run
+// otherwise; SearchKernel::portable forces them (the tests check both against brute force). The
+// float search is Eigen's GEMM on blocks of 32 queries x 1024 references followed by a vectorised
+// top-k filter.
 #pragma once
 
 #include "geometry/circular_pq.hpp"
@@ -31,9 +35,10 @@ namespace torus::geometry {
 
 enum class SearchKernel { fastest, portable };
 
-// Whether SearchKernel::fastest runs the AVX-512 kernels (LUT, L1 and Hamming): compiled for the
-// target (-march=native on such a CPU), or, with GCC on x86-64, compiled under a target pragma and
-// found on this CPU at run time. Otherwise it runs the portable loops.
+// Whether SearchKernel::fastest runs the AVX-512 kernels (LUT, L1, dot and Hamming; they need
+// AVX-512 F, BW, VBMI, VNNI and VPOPCNTDQ): compiled for the target (-march=native on such a CPU),
+// or, with GCC on x86-64, compiled under a target pragma and found on this CPU at run time.
+// Otherwise it runs the portable loops.
 bool avx512_search_kernels();
 
 // Float (N_q, D) x (N, D): score = <q, r>, larger is nearer. The uncompressed baseline (faiss
@@ -46,6 +51,18 @@ KnnResult<float> knn_inner_product(const Eigen::Ref<const RowMatrix<float>>& que
 // The AVX-512 kernel needs amplitude <= 127 (an int8 table; the default); larger amplitudes use
 // the portable loop.
 KnnResult<std::int32_t> knn_cosine_lut(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
+                                       const CosineLut& lut, int k, int threads,
+                                       SearchKernel kernel = SearchKernel::fastest);
+
+// uint8 torus codes by the cosine of the angle difference as a dot product, cos(a - b) =
+// cos a cos b + sin a sin b: score = sum_k C[q_k] C[r_k] + S[q_k] S[r_k] in int32, with the int8
+// tables C[j] = LUT[j] and S[j] = LUT[uint8(j - 64)] (A cos and A sin of 2 pi j / 256); A^2 times
+// the Clifford inner product of the decoded codes up to table rounding; larger is nearer. Needs
+// amplitude <= 127 and K * 2 * 255 * A < 2^31 (K <= 33155 at A = 127; the AVX-512 kernel's lanes
+// carry a bias). The AVX-512 kernel scores it with vpdpbusd alone, no table look-up, on an index
+// it builds first with 2K bytes per reference (16 for K = 8: twice the codes): about 1.4x as fast
+// as knn_cosine_lut on Zen 5.
+KnnResult<std::int32_t> knn_cosine_dot(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
                                        const CosineLut& lut, int k, int threads,
                                        SearchKernel kernel = SearchKernel::fastest);
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -38,6 +39,13 @@ class TopK {
   static bool is_nearer(S a, S b) {
     if constexpr (nearer == Nearer::larger) return a > b;
     else return a < b;
+  }
+
+  // The score a reference must beat strictly to enter: the k-th's once the list is full, before
+  // that the farthest value S can hold, which every other score beats.
+  S threshold() const {
+    if (count_ == k_) return scores_[static_cast<std::size_t>(k_ - 1)];
+    return nearer == Nearer::larger ? std::numeric_limits<S>::lowest() : std::numeric_limits<S>::max();
   }
 
   // True if one of the n scores is strictly nearer than the current k-th (call when full).

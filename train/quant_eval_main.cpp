@@ -10,6 +10,9 @@
 //   u8-lut     native torus codes, one uint8 per circle over the fixed range [0, 1): the cosine
 //              table similarity (int16 entries, int32 sums)
 //   u8-l1      the same codes by circular L1 on the wrapped int8 differences
+//   u8-dot     the same codes by the cosine dot product cos a cos b + sin a sin b of int8 cos/sin
+//              tables; the stored code keeps 8 bits per circle, the search index in memory holds
+//              the cos/sin bytes, 16 bits per circle (16 bytes per vector for D16 torusN)
 //   cpqB_M     our circular product quantisation of the angles (circular k-means), same bits
 // Columns: bits per vector, precision@1, circular variance and entropy of queries and references
 // together (in the evaluated space of the dequantised vectors), distinct codes, queries/s of the
@@ -243,16 +246,17 @@ int main(int argc, char** argv) {
         [&](const auto& pq, const Mat& q, const CodeMatrix& codes) { return geometry::knn_pq(pq, q, codes, 1, threads); },
         1.0f / 256.0f);
     if (torus) {
-      // native uint8 torus codes: the cosine table and circular L1
+      // native uint8 torus codes: the cosine table, circular L1 and the cosine dot product
       const geometry::CosineLut lut(127);
       const CodeMatrix all_codes = stack(cq, cr);
       const Mat dq = cq.cast<float>() / 256.0f, dr = cr.cast<float>() / 256.0f;
-      for (const char* name : {"u8-lut", "u8-l1"}) {
+      for (const std::string name : {"u8-lut", "u8-l1", "u8-dot"}) {
         geometry::KnnResult<int32_t> knn;
         Row r{name, int(8 * dims)};
         r.qps = seconds([&] {
-          knn = std::string(name) == "u8-lut" ? geometry::knn_cosine_lut(cq, cr, lut, 1, threads)
-                                              : geometry::knn_circular_l1(cq, cr, 1, threads);
+          knn = name == "u8-lut"  ? geometry::knn_cosine_lut(cq, cr, lut, 1, threads)
+                : name == "u8-l1" ? geometry::knn_circular_l1(cq, cr, 1, threads)
+                                  : geometry::knn_cosine_dot(cq, cr, lut, 1, threads);
         });
         r.precision = precision(knn.indices, Q.labels, R.labels);
         r.circvar = circvar(dq, dr);

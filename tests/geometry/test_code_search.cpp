@@ -1,9 +1,11 @@
 // Exact k-NN search against a naive brute force (every score, then a stable sort, so ties go to
-// the lower reference index): float inner product, uint8 codes by the cosine LUT and by circular
-// L1, 1-bit Hamming, PQ and circular PQ. Indices and scores must be equal exactly, at k = 1 and
-// k > 1, at 1 and 2 threads, through the fastest and the portable kernels. The data are drawn from
-// small alphabets so ties are common, and the reference counts cross the 1024-reference block
-// and the 16-reference SIMD step with remainders.
+// the lower reference index): float inner product, uint8 codes by the cosine LUT, by the cosine
+// dot product and by circular L1, 1-bit Hamming, PQ and circular PQ. Indices and scores must be
+// equal exactly, at k = 1 and k > 1 (also more than two 16-reference groups), at 1 and 2 threads,
+// through the fastest and the portable kernels. The data are drawn from small alphabets so ties
+// are common; the reference counts cross the 1024-reference block and the 16- and 32-reference
+// SIMD steps with remainders, and the query counts are not whole groups of 4 (the AVX-512 kernels
+// score four queries at a time; 70 is also several OpenMP chunks of them).
 #include <catch2/catch.hpp>
 
 #include "geometry/clifford_torus.hpp"
@@ -38,19 +40,29 @@ CodeMatrix random_codes(Eigen::Index N, Eigen::Index K, std::uint64_t seed) {
 }
 
 constexpr SearchKernel kKernels[] = {SearchKernel::fastest, SearchKernel::portable};
-constexpr Eigen::Index kRefCounts[] = {5, 1029, 2063};
+constexpr Eigen::Index kRefCounts[] = {5, 1029, 2063, 4133};
+
+// sum_k C[q_k] C[r_k] + S[q_k] S[r_k] with C[j] = LUT[j], S[j] = LUT[j - 64], written out.
+std::int32_t cosine_dot(const CosineLut& lut, const std::uint8_t* q, const std::uint8_t* r, Eigen::Index K) {
+  std::int32_t sum = 0;
+  for (Eigen::Index k = 0; k < K; ++k) {
+    sum += lut[q[k]] * lut[r[k]];
+    sum += lut[static_cast<std::uint8_t>(q[k] - 64)] * lut[static_cast<std::uint8_t>(r[k] - 64)];
+  }
+  return sum;
+}
 
 }  // namespace
 
 TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
   INFO("AVX-512 kernels compiled in: " << avx512_search_kernels());
   Eigen::Index ties = 0;
-  for (int A : {127, 1000}) {  // 1000 exceeds the int8 table: the fastest path falls back
+  for (int A : {127, 90, 1000}) {  // 1000 exceeds the int8 table: the fastest path falls back
     const CosineLut lut(A);
-    for (Eigen::Index K : {8, 16, 5, 13, 1}) {
+    for (Eigen::Index K : {8, 16, 5, 11, 13, 1}) {  // 11: a row width (3 dwords) chosen at run time
       for (Eigen::Index Nr : kRefCounts) {
         const CodeMatrix refs = random_codes(Nr, K, 100 + static_cast<std::uint64_t>(K * Nr));
-        const CodeMatrix queries = random_codes(23, K, 7 + static_cast<std::uint64_t>(K));
+        const CodeMatrix queries = random_codes(K == 8 ? 70 : 23, K, 7 + static_cast<std::uint64_t>(K));
         RowMatrix<std::int32_t> s(queries.rows(), Nr);
         for (Eigen::Index i = 0; i < queries.rows(); ++i)
           for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = lut.similarity(queries.row(i).data(), refs.row(n).data(), static_cast<int>(K));
@@ -69,9 +81,64 @@ TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, pad
       }
     }
   }
-  // the data do produce ties among the returned neighbours (out of 2 x 5 x 3 x 23 x 3 = 2070 pairs)
+  // the data do produce ties among the returned neighbours (over 3000 adjacent pairs)
   INFO("tied adjacent neighbours: " << ties);
-  CHECK(ties > 300);
+  CHECK(ties > 500);
+}
+
+TEST_CASE("knn_cosine_dot equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
+  INFO("AVX-512 kernels compiled in: " << avx512_search_kernels());
+  Eigen::Index ties = 0;
+  for (int A : {127, 90}) {
+    const CosineLut lut(A);
+    // 2K bytes a row: 16, 32, 10 (padded to 12), 26 (28, 7 dwords: chosen at run time), 2, 6
+    for (Eigen::Index K : {8, 16, 5, 13, 1, 3}) {
+      for (Eigen::Index Nr : kRefCounts) {
+        const CodeMatrix refs = random_codes(Nr, K, 200 + static_cast<std::uint64_t>(K * Nr));
+        const CodeMatrix queries = random_codes(K == 8 ? 70 : 23, K, 9 + static_cast<std::uint64_t>(K));
+        RowMatrix<std::int32_t> s(queries.rows(), Nr);
+        for (Eigen::Index i = 0; i < queries.rows(); ++i)
+          for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = cosine_dot(lut, queries.row(i).data(), refs.row(n).data(), K);
+        for (int k : {1, 4, 37}) {
+          if (k > Nr) continue;
+          const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::larger);
+          ties += tied_neighbours(expected);
+          for (SearchKernel kernel : kKernels) {
+            for (int threads : {1, 2}) {
+              INFO("A " << A << " K " << K << " N " << Nr << " k " << k << " threads " << threads << " portable "
+                        << (kernel == SearchKernel::portable));
+              CHECK(same_result(knn_cosine_dot(queries, refs, lut, k, threads, kernel), expected));
+            }
+          }
+        }
+      }
+    }
+  }
+  INFO("tied adjacent neighbours: " << ties);
+  CHECK(ties > 5000);
+  // code 0 is (C, S) = (A, 0) and code 128 is (-A, 0): identical codes score K A^2, opposite -K A^2
+  const CodeMatrix zeros = CodeMatrix::Zero(1, 8), halves = CodeMatrix::Constant(1, 8, 128);
+  CHECK(knn_cosine_dot(zeros, zeros, CosineLut(127), 1, 1).scores(0, 0) == 8 * 127 * 127);
+  CHECK(knn_cosine_dot(zeros, halves, CosineLut(127), 1, 1).scores(0, 0) == -8 * 127 * 127);
+}
+
+TEST_CASE("dot search scores are A^2 times the Clifford inner product of the decoded codes, up to rounding",
+          "[geometry][search]") {
+  const int K = 8, A = 127;
+  const CodeMatrix refs = random_codes(3000, K, 15), queries = random_codes(40, K, 16);
+  const RowMatrix<double> cr = clifford_project<double>(decode_angles<double>(refs));
+  const RowMatrix<double> cq = clifford_project<double>(decode_angles<double>(queries));
+  const RowMatrix<double> ip = cq * cr.transpose();
+  const KnnResult<std::int32_t> r = knn_cosine_dot(queries, refs, CosineLut(A), 3, 2);
+  // C = A cos + e with |e| <= 1/2: per circle |C C' + S S' - A^2 cos(a - b)| <= A (|cos a| + |cos b|
+  // + |sin a| + |sin b|) / 2 + 1/2 <= sqrt(2) A + 1/2
+  const double bound = K * (std::sqrt(2.0) * A + 0.5) / (double(A) * A);
+  double worst = 0;
+  for (Eigen::Index i = 0; i < queries.rows(); ++i)
+    for (Eigen::Index j = 0; j < 3; ++j) worst = std::max(worst, std::abs(r.scores(i, j) / (double(A) * A) - ip(i, r.indices(i, j))));
+  INFO("worst |S/A^2 - <c_q, c_r>| = " << worst << ", bound " << bound);
+  CHECK(worst <= bound);
+  CHECK(worst > 0);  // the tables do round
 }
 
 TEST_CASE("LUT search scores are A times the Clifford inner product of the decoded codes, up to rounding",
@@ -95,10 +162,10 @@ TEST_CASE("LUT search scores are A times the Clifford inner product of the decod
 }
 
 TEST_CASE("knn_circular_l1 equals brute-force wrapped differences", "[geometry][search]") {
-  for (Eigen::Index K : {8, 16, 3, 9, 300}) {  // 300: K * 128 overflows the portable int16 sums
+  for (Eigen::Index K : {8, 16, 3, 9, 300}) {  // 9, 300: row widths chosen at run time; 300: K * 128 overflows the portable int16 sums
     for (Eigen::Index Nr : kRefCounts) {
       const CodeMatrix refs = random_codes(Nr, K, 300 + static_cast<std::uint64_t>(K * Nr));
-      const CodeMatrix queries = random_codes(19, K, 17 + static_cast<std::uint64_t>(K));
+      const CodeMatrix queries = random_codes(K == 8 ? 70 : 19, K, 17 + static_cast<std::uint64_t>(K));
       RowMatrix<std::int32_t> s(queries.rows(), Nr);
       for (Eigen::Index i = 0; i < queries.rows(); ++i) {
         for (Eigen::Index n = 0; n < Nr; ++n) {
@@ -110,7 +177,7 @@ TEST_CASE("knn_circular_l1 equals brute-force wrapped differences", "[geometry][
           s(i, n) = sum;
         }
       }
-      for (int k : {1, 5}) {
+      for (int k : {1, 5, 37}) {
         if (k > Nr) continue;
         const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::smaller);
         for (SearchKernel kernel : kKernels) {
@@ -227,9 +294,14 @@ TEST_CASE("search argument errors", "[geometry][search]") {
   CHECK_THROWS_AS(knn_inner_product(RowMatrix<float>::Zero(2, 4), RowMatrix<float>::Zero(3, 5), 1, 1), std::invalid_argument);
   CHECK_THROWS_AS(knn_cosine_lut(random_codes(1, 70000, 3), random_codes(1, 70000, 4), CosineLut(32767), 1, 1),
                   std::invalid_argument);  // 70000 * 32767 overflows the int32 score
+  CHECK_THROWS_AS(knn_cosine_dot(q, r, CosineLut(128), 1, 1), std::invalid_argument);  // no int8 table
+  CHECK_THROWS_AS(knn_cosine_dot(random_codes(1, 40000, 3), random_codes(1, 40000, 4), CosineLut(), 1, 1),
+                  std::invalid_argument);  // 40000 * 2 * 255 * 127 overflows the biased int32 lanes
+  CHECK_THROWS_AS(knn_cosine_dot(q, r, CosineLut(), 11, 1), std::invalid_argument);
   RowMatrix<float> nan_refs = RowMatrix<float>::Zero(3, 4);
   nan_refs(1, 2) = std::nanf("");
   CHECK_THROWS_AS(knn_inner_product(RowMatrix<float>::Zero(2, 4), nan_refs, 1, 1), std::invalid_argument);
   // an empty query set is fine
   CHECK(knn_cosine_lut(CodeMatrix(0, 8), r, CosineLut(), 3, 2).indices.rows() == 0);
+  CHECK(knn_cosine_dot(CodeMatrix(0, 8), r, CosineLut(), 3, 2).indices.rows() == 0);
 }

@@ -111,7 +111,7 @@ threads = 1
     check("torus-quant-eval runs", code == 0, err)
     table = {r["mode"]: r for r in json.load(open(f"{tmp}/quant.json"))["rows"]} if code == 0 else {}
     check("quantisation table has every mode", set(table) == {"none", "float16", "8bit", "1bit", "pq8_2", "pq8_1", "pq4_4",
-          "pq4_2", "u8-lut", "u8-l1", "cpq8_2", "cpq8_1", "cpq4_4", "cpq4_2"}, str(sorted(table)))
+          "pq4_2", "u8-lut", "u8-l1", "u8-dot", "cpq8_2", "cpq8_1", "cpq4_4", "cpq4_2"}, str(sorted(table)))
     check("quantisation table: float precision@1 equals torus-eval's",
           abs(table.get("none", {}).get("precision_at_1", -1) - p1) < 1e-9, str(table.get("none")))
     check("quantisation table: bits per vector", [table.get(m, {}).get("bits") for m in ("none", "8bit", "1bit", "u8-lut", "pq8_2", "pq4_2")]
