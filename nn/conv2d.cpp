@@ -1,6 +1,8 @@
 #include "nn/conv2d.hpp"
 
 #include "autodiff/parallel.hpp"
+#include "nn/conv_image.hpp"
+#include "nn/conv_pool.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,12 +11,6 @@ namespace torus::nn {
 
 namespace {
 const OpName kConv2d("conv2d", "nn");
-
-struct ConvShape {
-  int64_t N, C, H, W, O, kh, kw, Ho, Wo, stride, padding, dilation;
-  int64_t patch() const { return C * kh * kw; }
-  int64_t pixels() const { return Ho * Wo; }
-};
 
 // The output columns ox whose input column ox stride - padding + offset lies inside [0, W).
 void valid_columns(const ConvShape& s, int64_t offset, int64_t& lo, int64_t& hi) {
@@ -126,15 +122,58 @@ void col2im_add(T* dimage, T* dcols, const ConvShape s) {
   }
 }
 
-ConvShape stored_shape(const std::vector<int64_t>& v) {
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
-}
-
 template <typename T>
 using RowMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 template <typename T>
 using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 }  // namespace
+
+ConvShape stored_conv_shape(const std::vector<int64_t>& v) {
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+}
+
+template <typename T>
+ConvShape conv_shape(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g, const char* op) {
+  const Shape& xs = x.shape();
+  const Shape& ws = weight.shape();
+  const auto name = [op] { return std::string(op); };  // built only for a message: no allocation per call
+  if (xs.rank() != 4 || ws.rank() != 4 || xs[1] != ws[1]) {
+    throw ShapeError(name() + ": input " + xs.str() + " and weight " + ws.str() + " must be (N, C, H, W) and (O, C, kh, kw)");
+  }
+  if (bias.valid() && bias.shape() != Shape{ws[0]}) {
+    throw ShapeError(name() + ": bias " + bias.shape().str() + " must be (" + std::to_string(ws[0]) + ")");
+  }
+  if (g.stride < 1 || g.padding < 0 || g.dilation < 1) throw ShapeError(name() + ": stride and dilation must be >= 1, padding >= 0");
+  ConvShape s{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], 0, 0, g.stride, g.padding, g.dilation};
+  s.Ho = (s.H + 2 * s.padding - s.dilation * (s.kh - 1) - 1) / s.stride + 1;
+  s.Wo = (s.W + 2 * s.padding - s.dilation * (s.kw - 1) - 1) / s.stride + 1;
+  if (s.Ho < 1 || s.Wo < 1) throw ShapeError(name() + ": kernel " + ws.str() + " does not fit input " + xs.str());
+  return s;
+}
+
+template <typename T>
+void conv_image_forward(const T* image, const T* weight, const T* bias, const ConvShape s, T* cols, T* out) {
+  im2col(cols, image, s);
+  RowMap<T> y(out, s.O, s.pixels());
+  y.noalias() = ConstRowMap<T>(weight, s.O, s.patch()) * ConstRowMap<T>(cols, s.patch(), s.pixels());
+  if (bias)
+    for (int64_t o = 0; o < s.O; ++o) y.row(o).array() += bias[o];
+}
+
+template <typename T>
+void conv_image_backward(const T* dout, const T* image, const T* weight, const ConvShape s, T* cols, T* dcols, T* dW,
+                         T* dimage, bool zero_dimage) {
+  const ConstRowMap<T> d(dout, s.O, s.pixels());
+  if (dW) {  // dW += dout cols^T
+    im2col(cols, image, s);
+    RowMap<T>(dW, s.O, s.patch()).noalias() += d * ConstRowMap<T>(cols, s.patch(), s.pixels()).transpose();
+  }
+  if (dimage) {  // dcols = W^T dout, then back onto the image's pixels
+    RowMap<T>(dcols, s.patch(), s.pixels()).noalias() = ConstRowMap<T>(weight, s.O, s.patch()).transpose() * d;
+    if (zero_dimage) std::fill(dimage, dimage + s.image(), T(0));
+    col2im_add(dimage, dcols, s);
+  }
+}
 
 // One image at a time: out_n (O, Ho Wo) = W (O, C k k) cols_n (C k k, Ho Wo) is already the NCHW
 // layout, so nothing is permuted, and images are spread over threads (each GEMM single-threaded,
@@ -143,29 +182,15 @@ using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dyn
 // whole batch.
 template <typename T>
 Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g) {
-  const Shape& xs = x.shape();
-  const Shape& ws = weight.shape();
-  if (xs.rank() != 4 || ws.rank() != 4 || xs[1] != ws[1]) {
-    throw ShapeError("conv2d: input " + xs.str() + " and weight " + ws.str() + " must be (N, C, H, W) and (O, C, kh, kw)");
-  }
-  if (bias.valid() && bias.shape() != Shape{ws[0]}) {
-    throw ShapeError("conv2d: bias " + bias.shape().str() + " must be (" + std::to_string(ws[0]) + ")");
-  }
-  if (g.stride < 1 || g.padding < 0 || g.dilation < 1) throw ShapeError("conv2d: stride and dilation must be >= 1, padding >= 0");
-  ConvShape s{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], 0, 0, g.stride, g.padding, g.dilation};
-  s.Ho = (s.H + 2 * s.padding - s.dilation * (s.kh - 1) - 1) / s.stride + 1;
-  s.Wo = (s.W + 2 * s.padding - s.dilation * (s.kw - 1) - 1) / s.stride + 1;
-  if (s.Ho < 1 || s.Wo < 1) throw ShapeError("conv2d: kernel " + ws.str() + " does not fit input " + xs.str());
-
+  const ConvShape s = conv_shape(x, weight, bias, g, "conv2d");
   Tape<T>& tape = x.tape();
   BackwardFn<T> backward = [](Backward<T>& g) {
-    const ConvShape s = stored_shape(g.node().ints);
+    const ConvShape s = stored_conv_shape(g.node().ints);
     const int chunks = int(std::min<int64_t>(num_threads(), s.N));
     const bool need_x = g.needs(0), need_w = g.needs(1), need_b = g.num_inputs() > 2 && g.needs(2);
     Tensor<T>& scratch = g.saved();  // per chunk: cols (patch, pixels), dcols (patch, pixels), dW (O, patch)
     const int64_t per_chunk = 2 * s.patch() * s.pixels() + s.O * s.patch();
     scratch.resize(Shape{chunks * per_chunk});
-    const ConstRowMap<T> W(g.in(1).data(), s.O, s.patch());
     // The input gradient is zeroed one image at a time inside the threads (while that image is
     // in cache) when nothing has written it yet, rather than as one serial fill of the batch.
     bool assign_x = false;
@@ -173,21 +198,11 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const C
     parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
       T* cols = scratch.data() + c * per_chunk;
       T* dcols = cols + s.patch() * s.pixels();
-      RowMap<T> dW(dcols + s.patch() * s.pixels(), s.O, s.patch());
-      dW.setZero();
-      for (int64_t n = begin; n < end; ++n) {
-        const ConstRowMap<T> dout(g.dout().data() + n * s.O * s.pixels(), s.O, s.pixels());
-        if (need_w) {  // dW += dout_n cols_n^T
-          im2col(cols, g.in(0).data() + n * s.C * s.H * s.W, s);
-          dW.noalias() += dout * ConstRowMap<T>(cols, s.patch(), s.pixels()).transpose();
-        }
-        if (need_x) {  // dcols = W^T dout_n, then back onto the image's pixels
-          RowMap<T>(dcols, s.patch(), s.pixels()).noalias() = W.transpose() * dout;
-          T* dimage = dx + n * s.C * s.H * s.W;
-          if (assign_x) std::fill(dimage, dimage + s.C * s.H * s.W, T(0));
-          col2im_add(dimage, dcols, s);
-        }
-      }
+      T* dW = dcols + s.patch() * s.pixels();
+      std::fill(dW, dW + s.O * s.patch(), T(0));
+      for (int64_t n = begin; n < end; ++n)
+        conv_image_backward(g.dout().data() + n * s.O * s.pixels(), g.in(0).data() + n * s.image(), g.in(1).data(), s, cols,
+                            dcols, need_w ? dW : nullptr, need_x ? dx + n * s.image() : nullptr, assign_x);
     });
     if (need_w) {  // partial sums added in chunk order: repeatable for a given thread count
       RowMap<T> dw(g.dx(1).data(), s.O, s.patch());
@@ -197,7 +212,7 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const C
       T* db = g.dx(2).data();
       for (int64_t n = 0; n < s.N; ++n)
         for (int64_t o = 0; o < s.O; ++o)
-          db[o] += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(g.dout().data() + (n * s.O + o) * s.pixels(), s.pixels()).sum();
+          db[o] += fixed_order_sum(g.dout().data() + (n * s.O + o) * s.pixels(), s.pixels());
     }
   };
   Node<T>& node = bias.valid() ? tape.record(kConv2d, {x, weight, bias}, backward) : tape.record(kConv2d, {x, weight}, backward);
@@ -205,17 +220,11 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const C
   node.value.resize(Shape{s.N, s.O, s.Ho, s.Wo});
   const int chunks = int(std::min<int64_t>(num_threads(), s.N));
   node.saved.resize(Shape{chunks * s.patch() * s.pixels()});
-  const ConstRowMap<T> W(weight.value().data(), s.O, s.patch());
   const T* b = bias.valid() ? bias.value().data() : nullptr;
   parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
     T* cols = node.saved.data() + c * s.patch() * s.pixels();
-    for (int64_t n = begin; n < end; ++n) {
-      im2col(cols, x.value().data() + n * s.C * s.H * s.W, s);
-      RowMap<T> out(node.value.data() + n * s.O * s.pixels(), s.O, s.pixels());
-      out.noalias() = W * ConstRowMap<T>(cols, s.patch(), s.pixels());
-      if (b)
-        for (int64_t o = 0; o < s.O; ++o) out.row(o).array() += b[o];
-    }
+    for (int64_t n = begin; n < end; ++n)
+      conv_image_forward(x.value().data() + n * s.image(), weight.value().data(), b, s, cols, node.value.data() + n * s.O * s.pixels());
   });
   return tape.last();
 }
@@ -238,12 +247,25 @@ Var<T> Conv2d<T>::forward(const Var<T>& x) {
 }
 
 template <typename T>
+Var<T> Conv2d<T>::forward_max_pool2(const Var<T>& x) {
+  Tape<T>& tape = x.tape();
+  return conv2d_max_pool2(x, tape.param(weight), has_bias ? tape.param(bias) : Var<T>(), geometry);
+}
+
+template <typename T>
 NamedParameters<T> Conv2d<T>::parameters() {
   NamedParameters<T> out{{"weight", &weight}};
   if (has_bias) out.emplace_back("bias", &bias);
   return out;
 }
 
+#define TORUS_INSTANTIATE(T)                                                                                           \
+  template ConvShape conv_shape(const Var<T>&, const Var<T>&, const Var<T>&, const Conv2dGeometry&, const char*);    \
+  template void conv_image_forward(const T*, const T*, const T*, ConvShape, T*, T*);                                 \
+  template void conv_image_backward(const T*, const T*, const T*, ConvShape, T*, T*, T*, T*, bool);
+TORUS_INSTANTIATE(float)
+TORUS_INSTANTIATE(double)
+#undef TORUS_INSTANTIATE
 template Var<float> conv2d(const Var<float>&, const Var<float>&, const Var<float>&, const Conv2dGeometry&);
 template Var<double> conv2d(const Var<double>&, const Var<double>&, const Var<double>&, const Conv2dGeometry&);
 template class Conv2d<float>;

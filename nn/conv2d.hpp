@@ -1,8 +1,7 @@
 // 2-D convolution (cross-correlation, as PyTorch) of NCHW tensors: the primitive conv2d with its
 // hand-written backward, and the Conv2d module with PyTorch's layout and initialisation.
-// Computed as im2col plus one GEMM over the whole batch: cols (C k k, N Ho Wo) and
-// out (O, N Ho Wo) = W (O, C k k) cols, so Eigen's GEMM sees one large product and threads it.
-// Groups are 1. The im2col buffer is kept on the node for the backward pass.
+// Computed one image at a time, out_n (O, Ho Wo) = W (O, C k k) im2col(x_n), images spread over
+// threads; the backward rebuilds im2col rather than keeping it for the batch. Groups are 1.
 #pragma once
 
 #include "autodiff/ops.hpp"
@@ -27,6 +26,8 @@ class Conv2d : public Module<T> {
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, std::mt19937_64& rng,
          const Conv2dGeometry& geometry = {}, bool bias = true);
   Var<T> forward(const Var<T>& x) override;
+  // forward then 2x2 stride-2 max pooling, fused (conv_pool.hpp)
+  Var<T> forward_max_pool2(const Var<T>& x);
   NamedParameters<T> parameters() override;
 
   Parameter<T> weight;  // (O, C, k, k): Kaiming-uniform(a = sqrt 5) = U(+-1/sqrt(C k k)), as PyTorch

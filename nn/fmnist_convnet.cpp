@@ -1,7 +1,5 @@
 #include "nn/fmnist_convnet.hpp"
 
-#include "nn/pool2d.hpp"
-
 namespace torus::nn {
 
 template <typename T>
@@ -23,9 +21,10 @@ Var<T> FmnistConvNet<T>::forward(const Var<T>& x) {
   }
   // relu and max pooling commute exactly (relu is monotone: max(relu a, relu b) = relu(max(a, b)),
   // and both orders send a window's gradient to its first maximum only when it is positive), so
-  // pooling first runs relu, forward and backward, on a quarter of the values.
-  const Var<T> h1 = relu(max_pool2d(conv1_(x), 2));   // (N, 32, 14, 14)
-  const Var<T> h2 = relu(max_pool2d(conv2_(h1), 2));  // (N, 64, 7, 7)
+  // pooling first runs relu, forward and backward, on a quarter of the values; and pooling right
+  // after the convolution fuses with it (conv_pool.hpp).
+  const Var<T> h1 = relu(conv1_.forward_max_pool2(x));   // (N, 32, 14, 14)
+  const Var<T> h2 = relu(conv2_.forward_max_pool2(h1));  // (N, 64, 7, 7)
   return head_(reshape(h2, {s[0], -1}));              // (N, D)
 }
 

@@ -1,6 +1,7 @@
 #include "nn/pool2d.hpp"
 
 #include "autodiff/parallel.hpp"
+#include "nn/pool_rows.hpp"
 
 #include <algorithm>
 
@@ -34,7 +35,7 @@ PoolShape pool_shape(const Shape& s, int64_t kernel, int64_t stride, const char*
 // rule is the generic loop's: the first maximum in row-major window order (0 1 / 2 3) wins, the
 // offset stored as T.
 template <typename T>
-void pool_row_2x2(const T* top, const T* bottom, T* best_row, T* arg_row, int64_t Wo) {
+void pool_row_2x2_scalar(const T* top, const T* bottom, T* best_row, T* arg_row, int64_t Wo) {
   for (int64_t ox = 0; ox < Wo; ++ox) {
     T best = top[2 * ox], arg = T(0);
     const T candidates[3] = {top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1]};
@@ -51,7 +52,7 @@ void pool_row_2x2(const T* top, const T* bottom, T* best_row, T* arg_row, int64_
 // The backward of one row: each window's four gradients, the pooled one at the winner and 0
 // elsewhere, written (not added).
 template <typename T>
-void unpool_row_2x2(T* top, T* bottom, const T* d, const T* arg, int64_t Wo) {
+void unpool_row_2x2_scalar(T* top, T* bottom, const T* d, const T* arg, int64_t Wo) {
   for (int64_t ox = 0; ox < Wo; ++ox) {
     top[2 * ox] = arg[ox] == T(0) ? d[ox] : T(0);
     top[2 * ox + 1] = arg[ox] == T(1) ? d[ox] : T(0);
@@ -73,8 +74,7 @@ struct Lanes2x2 {
   }
 };
 
-template <>
-void pool_row_2x2<float>(const float* top, const float* bottom, float* best_row, float* arg_row, int64_t Wo) {
+void pool_row_2x2_avx512(const float* top, const float* bottom, float* best_row, float* arg_row, int64_t Wo) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (int64_t ox = 0; ox < Wo; ox += 16) {
@@ -94,8 +94,7 @@ void pool_row_2x2<float>(const float* top, const float* bottom, float* best_row,
   }
 }
 
-template <>
-void unpool_row_2x2<float>(float* top, float* bottom, const float* d, const float* arg, int64_t Wo) {
+void unpool_row_2x2_avx512(float* top, float* bottom, const float* d, const float* arg, int64_t Wo) {
   const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i high = _mm512_add_epi32(low, _mm512_set1_epi32(8));
   for (int64_t ox = 0; ox < Wo; ox += 16) {
@@ -110,7 +109,30 @@ void unpool_row_2x2<float>(float* top, float* bottom, const float* d, const floa
   }
 }
 #endif
+}  // namespace
 
+void pool_row_2x2(const float* top, const float* bottom, float* best_row, float* arg_row, int64_t Wo) {
+#ifdef __AVX512F__
+  pool_row_2x2_avx512(top, bottom, best_row, arg_row, Wo);
+#else
+  pool_row_2x2_scalar(top, bottom, best_row, arg_row, Wo);
+#endif
+}
+void pool_row_2x2(const double* top, const double* bottom, double* best_row, double* arg_row, int64_t Wo) {
+  pool_row_2x2_scalar(top, bottom, best_row, arg_row, Wo);
+}
+void unpool_row_2x2(float* top, float* bottom, const float* d, const float* arg, int64_t Wo) {
+#ifdef __AVX512F__
+  unpool_row_2x2_avx512(top, bottom, d, arg, Wo);
+#else
+  unpool_row_2x2_scalar(top, bottom, d, arg, Wo);
+#endif
+}
+void unpool_row_2x2(double* top, double* bottom, const double* d, const double* arg, int64_t Wo) {
+  unpool_row_2x2_scalar(top, bottom, d, arg, Wo);
+}
+
+namespace {
 template <typename T>
 void max_pool_2x2_forward(const T* src, T* out, T* offset, const PoolShape p, int64_t begin, int64_t end) {
   for (int64_t plane = begin; plane < end; ++plane)

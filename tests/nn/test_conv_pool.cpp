@@ -3,6 +3,7 @@
 #include "test_util.hpp"
 
 #include "nn/conv2d.hpp"
+#include "nn/conv_pool.hpp"
 #include "nn/pool2d.hpp"
 
 using namespace torus;
@@ -164,6 +165,46 @@ TEST_CASE("pooling matches the naive loops, and its gradients", "[nn][gradcheck]
   CHECK(tie.grad()[1] == 1.0);
   CHECK(tie.grad()[2] == 0.0);
   CHECK_THROWS_AS(max_pool2d(t2.constant(Tensor<double>(Shape{1, 1, 2, 2})), 3), ShapeError);
+}
+
+// The fused primitive against the composition it replaces, in float (values and gradients bit for
+// bit) and by double-precision gradient checks.
+TEST_CASE("conv2d_max_pool2 equals max_pool2d(conv2d) and its gradients", "[nn][conv][gradcheck]") {
+  const auto x = to_float(random_tensor({3, 4, 10, 8}, 150));
+  const auto w = to_float(random_tensor({5, 4, 3, 3}, 151));
+  const auto b = to_float(random_tensor({5}, 152));
+  const auto r = to_float(random_tensor({3, 5, 5, 4}, 153));
+  Tape<float> tapes[2];  // one per path: a second backward on one tape would rerun the first
+  Var<float> xs[2], ws[2], bs[2];
+  Tensor<float> ys[2];
+  for (int path = 0; path < 2; ++path) {
+    Tape<float>& tape = tapes[path];
+    xs[path] = tape.variable(x);
+    ws[path] = tape.variable(w);
+    bs[path] = tape.variable(b);
+    const Var<float> y = path == 0 ? conv2d_max_pool2(xs[0], ws[0], bs[0], Conv2dGeometry{1, 1, 1})
+                                   : max_pool2d(conv2d(xs[1], ws[1], bs[1], Conv2dGeometry{1, 1, 1}), 2);
+    REQUIRE(y.shape() == Shape{3, 5, 5, 4});
+    ys[path] = y.value();
+    tape.backward(sum(y * tape.constant(r)));
+  }
+  require_close(ys[0], ys[1], 0.0f);
+  require_close(xs[0].grad(), xs[1].grad(), 0.0f);
+  require_close(ws[0].grad(), ws[1].grad(), 0.0f);
+  require_close(bs[0].grad(), bs[1].grad(), 0.0f);
+
+  require_gradients([](Tape<double>&, const Vs& v) { return conv2d_max_pool2(v[0], v[1], v[2], Conv2dGeometry{1, 1, 1}); },
+                    {random_tensor({2, 2, 6, 4}, 154), random_tensor({3, 2, 3, 3}, 155), random_tensor({3}, 156)});
+  require_gradients([](Tape<double>&, const Vs& v) { return conv2d_max_pool2(v[0], v[1], V(), Conv2dGeometry{2, 0, 1}); },
+                    {random_tensor({2, 3, 9, 9}, 157), random_tensor({2, 3, 2, 2}, 158)});
+  // an odd output (5x5) is not tiled by the windows: the composition itself, last node max_pool2d
+  Tape<double> t2;
+  const V odd = conv2d_max_pool2(t2.constant(random_tensor({1, 2, 5, 5}, 159)), t2.constant(random_tensor({3, 2, 3, 3}, 160)),
+                                 V(), Conv2dGeometry{1, 1, 1});
+  CHECK(odd.shape() == Shape{1, 3, 2, 2});
+  CHECK(std::string(t2.node(odd.id()).op) == "max_pool2d");
+  CHECK_THROWS_AS(conv2d_max_pool2(t2.constant(Tensor<double>(Shape{1, 2, 4, 4})), t2.constant(Tensor<double>(Shape{3, 1, 3, 3})), V()),
+                  ShapeError);
 }
 
 TEST_CASE("Conv2d module: PyTorch layout and init bound", "[nn][conv]") {
