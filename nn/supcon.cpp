@@ -28,15 +28,20 @@ SupConLoss<T> supcon_loss(const Var<T>& features, const std::vector<int>& labels
   int64_t valid = 0;
   for (int64_t i = 0; i < N; ++i) {
     self_mask[i * N + i] = 1;
-    int64_t count = 0;
-    for (int64_t j = 0; j < N; ++j) count += (j != i && labels[j % B] == labels[i % B]);
+    const int label = labels[static_cast<size_t>(i % B)];
+    int64_t same = 0;  // rows of this label in one view
+    for (int64_t j = 0; j < B; ++j) same += labels[static_cast<size_t>(j)] == label;
+    const int64_t count = views * same - 1;  // positives: every view of them but the anchor itself
     if (count == 0) {
       ++out.anchors_without_positive;
       continue;
     }
     ++valid;
-    for (int64_t j = 0; j < N; ++j)
-      if (j != i && labels[j % B] == labels[i % B]) positive_weight[i * N + j] = T(1.0 / double(count));
+    const T weight = T(1.0 / double(count));
+    T* row = positive_weight.data() + i * N;
+    for (int64_t v = 0; v < views; ++v)
+      for (int64_t j = 0; j < B; ++j) row[v * B + j] = labels[static_cast<size_t>(j)] == label ? weight : T(0);
+    row[i] = T(0);
   }
   if (valid == 0) {
     out.loss = affine(sum(features), 0.0, 0.0);  // 0, still on the graph, zero gradient
