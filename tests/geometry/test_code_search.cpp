@@ -52,6 +52,34 @@ std::int32_t cosine_dot(const CosineLut& lut, const std::uint8_t* q, const std::
   return sum;
 }
 
+// Checks `search(queries, refs, k, threads, kernel)` against brute force on the pairwise scores
+// `score(query row, reference row)` (larger is nearer) for every reference count, k of `ks`
+// (up to N), both kernels and 1 and 2 threads; returns the tied adjacent neighbours seen.
+template <typename Score, typename Search>
+Eigen::Index check_byte_search(Eigen::Index K, std::uint64_t seed, std::initializer_list<int> ks, const Score& score,
+                               const Search& search) {
+  Eigen::Index ties = 0;
+  for (Eigen::Index Nr : kRefCounts) {
+    const CodeMatrix refs = random_codes(Nr, K, seed + static_cast<std::uint64_t>(K * Nr));
+    const CodeMatrix queries = random_codes(K == 8 ? 70 : 23, K, seed / 20 + static_cast<std::uint64_t>(K));
+    RowMatrix<std::int32_t> s(queries.rows(), Nr);
+    for (Eigen::Index i = 0; i < queries.rows(); ++i)
+      for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = score(queries.row(i).data(), refs.row(n).data());
+    for (int k : ks) {
+      if (k > Nr) continue;
+      const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::larger);
+      ties += tied_neighbours(expected);
+      for (SearchKernel kernel : kKernels) {
+        for (int threads : {1, 2}) {
+          INFO("K " << K << " N " << Nr << " k " << k << " threads " << threads << " portable " << (kernel == SearchKernel::portable));
+          CHECK(same_result(search(queries, refs, k, threads, kernel), expected));
+        }
+      }
+    }
+  }
+  return ties;
+}
+
 }  // namespace
 
 TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
@@ -59,26 +87,13 @@ TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, pad
   Eigen::Index ties = 0;
   for (int A : {127, 90, 1000}) {  // 1000 exceeds the int8 table: the fastest path falls back
     const CosineLut lut(A);
+    INFO("A " << A);
     for (Eigen::Index K : {8, 16, 5, 11, 13, 1}) {  // 11: a row width (3 dwords) chosen at run time
-      for (Eigen::Index Nr : kRefCounts) {
-        const CodeMatrix refs = random_codes(Nr, K, 100 + static_cast<std::uint64_t>(K * Nr));
-        const CodeMatrix queries = random_codes(K == 8 ? 70 : 23, K, 7 + static_cast<std::uint64_t>(K));
-        RowMatrix<std::int32_t> s(queries.rows(), Nr);
-        for (Eigen::Index i = 0; i < queries.rows(); ++i)
-          for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = lut.similarity(queries.row(i).data(), refs.row(n).data(), static_cast<int>(K));
-        for (int k : {1, 4}) {
-          if (k > Nr) continue;
-          const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::larger);
-          ties += tied_neighbours(expected);
-          for (SearchKernel kernel : kKernels) {
-            for (int threads : {1, 2}) {
-              INFO("A " << A << " K " << K << " N " << Nr << " k " << k << " threads " << threads << " portable "
-                        << (kernel == SearchKernel::portable));
-              CHECK(same_result(knn_cosine_lut(queries, refs, lut, k, threads, kernel), expected));
-            }
-          }
-        }
-      }
+      ties += check_byte_search(
+          K, 100, {1, 4}, [&](const std::uint8_t* q, const std::uint8_t* r) { return lut.similarity(q, r, static_cast<int>(K)); },
+          [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, SearchKernel kernel) {
+            return knn_cosine_lut(q, r, lut, k, threads, kernel);
+          });
     }
   }
   // the data do produce ties among the returned neighbours (over 3000 adjacent pairs)
@@ -91,27 +106,14 @@ TEST_CASE("knn_cosine_dot equals brute force (ties, k > 1, threads, kernels, pad
   Eigen::Index ties = 0;
   for (int A : {127, 90}) {
     const CosineLut lut(A);
+    INFO("A " << A);
     // 2K bytes a row: 16, 32, 10 (padded to 12), 26 (28, 7 dwords: chosen at run time), 2, 6
     for (Eigen::Index K : {8, 16, 5, 13, 1, 3}) {
-      for (Eigen::Index Nr : kRefCounts) {
-        const CodeMatrix refs = random_codes(Nr, K, 200 + static_cast<std::uint64_t>(K * Nr));
-        const CodeMatrix queries = random_codes(K == 8 ? 70 : 23, K, 9 + static_cast<std::uint64_t>(K));
-        RowMatrix<std::int32_t> s(queries.rows(), Nr);
-        for (Eigen::Index i = 0; i < queries.rows(); ++i)
-          for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = cosine_dot(lut, queries.row(i).data(), refs.row(n).data(), K);
-        for (int k : {1, 4, 37}) {
-          if (k > Nr) continue;
-          const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::larger);
-          ties += tied_neighbours(expected);
-          for (SearchKernel kernel : kKernels) {
-            for (int threads : {1, 2}) {
-              INFO("A " << A << " K " << K << " N " << Nr << " k " << k << " threads " << threads << " portable "
-                        << (kernel == SearchKernel::portable));
-              CHECK(same_result(knn_cosine_dot(queries, refs, lut, k, threads, kernel), expected));
-            }
-          }
-        }
-      }
+      ties += check_byte_search(
+          K, 200, {1, 4, 37}, [&](const std::uint8_t* q, const std::uint8_t* r) { return cosine_dot(lut, q, r, K); },
+          [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, SearchKernel kernel) {
+            return knn_cosine_dot(q, r, lut, k, threads, kernel);
+          });
     }
   }
   INFO("tied adjacent neighbours: " << ties);
