@@ -54,9 +54,7 @@ void zero_wrapped_columns(T* row, const ConvShape s, const RowShift r) {
 
 // cols (C kh kw, Ho Wo) of one image: one column per output pixel, zero where the window leaves
 // the image. Outside shifted_rows, the valid range of each row is found once, so the copy is a
-// contiguous run for stride 1 instead of a bounds test per element. (The shapes are passed by
-// value here and below: stores through the buffers could otherwise alias them, and the compiler
-// would reload every bound inside the loops.)
+// contiguous run for stride 1 instead of a bounds test per element.
 template <typename T>
 void im2col(T* cols, const T* image, const ConvShape s) {
   for (int64_t r = 0; r < s.patch(); ++r) {
