@@ -1,17 +1,11 @@
-// The .npy writers: xt::dump_npy builds the bytes (header and data, in memory), which are then
-// written to a temporary file next to `path` and renamed over it. We write the bytes ourselves
-// rather than through dump_npy's file overload because that one cannot report a failed write
-// (a full disk would leave a short file behind and no error).
+// The .npy writers: xt::dump_npy builds the bytes (header and data, in memory), which torus_file's
+// write_file_atomic (nn/io/atomic_file.hpp) puts in place: temporary file, fsync, rename, fsync of
+// the folder. We do not use dump_npy's file overload because it cannot report a failed write (a
+// full disk would leave a short file behind and no error).
 #include "datasets/npy.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "nn/io/atomic_file.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <stdexcept>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xnpy.hpp>
@@ -19,37 +13,13 @@
 namespace torus::datasets {
 
 namespace {
-// Writes `bytes` to a fresh temporary file in the folder of `path`, flushes it to disk and renames
-// it to `path` (atomic on POSIX). On any failure the temporary file is removed and `path` is
-// untouched.
+// The datasets' error type for a failed write, with torus_file's message (path, step, errno text).
 void write_atomically(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = mkstemp(tmp.data());
-  if (fd < 0) throw DataError(path + ": cannot create a temporary file next to it (" + std::strerror(errno) + ")");
-  const auto fail = [&](const std::string& what) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw DataError(path + ": " + what + " failed (" + reason + ")");
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      fail("writing " + std::to_string(bytes.size()) + " bytes");
-    }
-    done += size_t(n);
+  try {
+    nn::io::write_file_atomic(path, bytes);
+  } catch (const nn::io::IoError& e) {
+    throw DataError(e.what());
   }
-  // mkstemp creates the file 0600; give it the usual permissions of a new file.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0) {
-    ::close(fd);
-    fail("flushing the temporary file");
-  }
-  if (::close(fd) != 0) fail("closing the temporary file");
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming the temporary file");
 }
 
 template <class T>

@@ -1,5 +1,6 @@
 // write_file_atomic: temporary file, write, fsync, rename, fsync of the folder. read_file and
-// InputFile: checked reads. Every system call is checked and retried on EINTR.
+// InputFile: checked reads. Every system call is checked and retried on EINTR. This is the bottom
+// file library (torus_file): checkpoints, safetensors, .npy files and run folders all go through it.
 #include "nn/io/atomic_file.hpp"
 
 #include <atomic>
@@ -109,7 +110,7 @@ void write_file_atomic(const std::string& path, const std::function<void(ByteSin
     }
     if (::rename(temp.c_str(), path.c_str()) != 0) {
       const int err = errno;
-      fail(path, "rename from " + temp + " failed", err);
+      fail(path, "renaming the temporary file " + temp + " onto it failed (rename)", err);
     }
   } catch (...) {
     if (fd >= 0) ::close(fd);
@@ -138,18 +139,20 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 }
 
 std::string read_file(const std::string& path) {
-  const InputFile file(path);
+  const InputFile file(path, "file");
   std::string bytes(file.size(), '\0');
   file.read_at(0, bytes.size(), bytes.data());
   return bytes;
 }
 
-InputFile::InputFile(const std::string& path) : path_(path) {
-  do fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+InputFile::InputFile(const std::string& path, const std::string& what) : path_(path) {
+  // O_NONBLOCK so that opening a FIFO or a device returns at once instead of waiting for a writer;
+  // it is cleared again once fstat has shown a regular file, where it has no effect anyway.
+  do fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   while (fd_ < 0 && errno == EINTR);
   if (fd_ < 0) {
     const int err = errno;
-    fail(path, "cannot open for reading", err);
+    fail(path, "cannot open " + what + " for reading", err);
   }
   struct stat st {};
   if (::fstat(fd_, &st) != 0) {
@@ -159,7 +162,13 @@ InputFile::InputFile(const std::string& path) : path_(path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd_);
-    throw IoError(path + ": not a regular file");
+    throw IoError(path + ": " + what + " is not a regular file");
+  }
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    fail(path, "fcntl failed", err);
   }
   size_ = static_cast<std::uint64_t>(st.st_size);
 }

@@ -2,6 +2,9 @@
 // folder, which is fsync'ed and renamed over the target, and the folder is fsync'ed, so a reader
 // (or a crash) sees either the old file or the complete new one, never a mix. Reads check every
 // call. Failures throw IoError naming the path and the errno text. POSIX only.
+// This is the library torus_file, below everything that saves or loads: nn/io's checkpoints and
+// safetensors, the datasets readers and .npy writer, and the run folders of train/ use it, so
+// durability (fsync of file and folder) and read checks are written once.
 #pragma once
 
 #include "nn/io/errors.hpp"
@@ -46,7 +49,9 @@ std::string read_file(const std::string& path);
 // reads (or allocates for) the data behind it.
 class InputFile {
  public:
-  explicit InputFile(const std::string& path);
+  // `what` names the kind of file in messages ("npy file", "CIFAR-10 batch file"). Only regular
+  // files are accepted: a FIFO, a device or a folder is refused without blocking.
+  explicit InputFile(const std::string& path, const std::string& what = "file");
   ~InputFile();
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;

@@ -4,7 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include "datasets/npy.hpp"
+#include "nn/io/atomic_file.hpp"
 #include "temp_dir.hpp"
+
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstring>
@@ -269,6 +272,37 @@ TEST_CASE("malformed npy files fail naming the file, the expectation and the fin
   CHECK_THROWS_WITH(read_npy_integers(p), Catch::Contains("shape (3, 4), expected rank 1"));
   CHECK_THROWS_WITH(read_npy_matrix(dir.file("missing.npy")), Catch::Contains("missing.npy") && Catch::Contains("cannot open"));
   CHECK_THROWS_WITH(read_npy_matrix(dir.path().string()), Catch::Contains("not a regular file"));
+}
+
+TEST_CASE("npy files are read and written through torus_file, the one file library", "[datasets][npy]") {
+  TempDir dir("npy_single_path");
+  // A failed write reports exactly what write_file_atomic reports for the same target, apart from
+  // the temporary file's per-process counter: the .npy writer has no write path of its own.
+  fs::create_directory(dir.path() / "taken.npy");
+  fs::create_directory(dir.path() / "taken.npy" / "inside");
+  const float v[2] = {1, 2};
+  std::string from_npy, from_file;
+  try {
+    write_npy(dir.file("taken.npy"), v, 1, 2);
+  } catch (const DataError& e) {
+    from_npy = e.what();
+  }
+  try {
+    torus::nn::io::write_file_atomic(dir.file("taken.npy"), std::string_view("x"));
+  } catch (const torus::nn::io::IoError& e) {
+    from_file = e.what();
+  }
+  const auto without_counter = [](std::string m) {
+    const size_t tmp = m.find(".tmp-"), end = m.find(' ', tmp);
+    return tmp == std::string::npos ? m : m.erase(tmp, end - tmp);
+  };
+  REQUIRE_FALSE(from_file.empty());
+  CHECK(without_counter(from_npy) == without_counter(from_file));
+  CHECK(from_npy.find("/.taken.npy.tmp-") != std::string::npos);  // torus_file's hidden temporary name
+  // Reads refuse a FIFO without blocking, as InputFile does.
+  const std::string fifo = dir.file("features.npy");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_npy_matrix(fifo), Catch::Contains(fifo) && Catch::Contains("npy file is not a regular file"));
 }
 
 TEST_CASE("label CSVs: optional header, trailing blank lines, errors by line", "[datasets][npy]") {

@@ -113,3 +113,13 @@ TEST_CASE("read_file and InputFile check every read", "[nn][io]") {
                                                {path, "past the end"});
   CHECK(read_file(dir.file("data.bin")) == "0123456789");
 }
+
+TEST_CASE("InputFile refuses a FIFO at once instead of waiting for a writer", "[nn][io]") {
+  ScratchDir dir("read_fifo");
+  const std::string fifo = dir.file("x.png");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // A blocking open would hang here until the test's timeout.
+  torus::testing::require_throws_with<IoError>([&] { InputFile f(fifo, "image"); }, {fifo, "image is not a regular file"});
+  torus::testing::require_throws_with<IoError>([&] { read_file(fifo); }, {fifo, "not a regular file"});
+}
+
