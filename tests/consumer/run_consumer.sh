@@ -22,6 +22,13 @@ case "$mode" in
     pc=$(find "$work/root" -name torus.pc | head -n 1)
     [ -n "$pc" ] || { echo "no torus.pc was installed"; exit 1; }
     prefix=$(sed -n 's/^prefix=//p' "$pc")
+    # Each library and each flag once on the Libs line (Meson repeats dependencies per library).
+    libs=$(sed -n 's/^Libs: //p' "$pc")
+    dups=$(echo "$libs" | tr ' ' '\n' | sort | uniq -d)
+    [ -z "$dups" ] || { echo "torus.pc repeats on its Libs line: $dups"; exit 1; }
+    for lib in torus_autodiff torus_geometry torus_file torus_nn torus_datasets; do
+      echo "$libs" | grep -q -- "-l$lib" || { echo "torus.pc does not link $lib: $libs"; exit 1; }
+    done
     # The generated file names the real prefix; point it at the temporary copy.
     sed -i "s|^prefix=.*|prefix=$work/root$prefix|" "$pc"
     PKG_CONFIG_PATH=$(dirname "$pc") meson setup "$work/build" "$work/consumer" --wrap-mode=nodownload >"$work/setup.log" \
