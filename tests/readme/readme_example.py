@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Keeps the README's engine example honest.
+"""Keeps the README's examples honest.
 
-extract README.md OUT.cpp OUT.txt: writes the C++ block that follows the `<!-- example:engine`
+extract README.md NAME OUT.cpp OUT.txt: writes the C++ block that follows the `<!-- example:NAME`
 marker, and the ```text block after it (the output the README promises).
 check PROGRAM EXPECTED.txt: runs the program and fails unless it prints exactly that text.
 """
@@ -10,16 +10,16 @@ import subprocess
 import sys
 
 
-def extract(readme, cpp_out, txt_out):
+def extract(readme, name, cpp_out, txt_out):
     text = open(readme, encoding="utf-8").read()
-    at = text.find("<!-- example:engine")
+    at = text.find(f"<!-- example:{name} ")
     if at < 0:
-        sys.exit(f"{readme}: no '<!-- example:engine' marker")
+        sys.exit(f"{readme}: no '<!-- example:{name}' marker")
     blocks = re.findall(r"```(\w+)\n(.*?)```", text[at:], re.S)
     code = next((b for lang, b in blocks if lang == "cpp"), None)
     output = next((b for lang, b in blocks if lang == "text"), None)
     if code is None or output is None:
-        sys.exit(f"{readme}: the engine example needs a ```cpp block followed by a ```text block")
+        sys.exit(f"{readme}: the {name} example needs a ```cpp block followed by a ```text block")
     open(cpp_out, "w", encoding="utf-8").write(code)
     open(txt_out, "w", encoding="utf-8").write(output)
 
@@ -35,9 +35,9 @@ def check(program, expected_file):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "extract":
+    if len(sys.argv) == 6 and sys.argv[1] == "extract":
         extract(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "check":
         check(*sys.argv[2:])
     else:
-        sys.exit("usage: readme_example.py extract README OUT.cpp OUT.txt | check PROGRAM EXPECTED.txt")
+        sys.exit("usage: readme_example.py extract README NAME OUT.cpp OUT.txt | check PROGRAM EXPECTED.txt")
