@@ -2,7 +2,7 @@
 # packages the build needs, only those missing, then configure and build in release mode.
 # Environment: BUILD_DIR (default build), TORUS_NATIVE (default true: -march=native).
 
-TORUS_PACKAGES="g++ meson ninja-build pkg-config python3 libeigen3-dev libxtensor-dev catch2 libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev python3-numpy dataset-fashion-mnist"
+TORUS_PACKAGES="g++ meson ninja-build pkg-config python3 libeigen3-dev libxtensor-dev catch2 libstb-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev python3-numpy dataset-fashion-mnist"
 
 torus_missing_packages() {
   local missing="" p

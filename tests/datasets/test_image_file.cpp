@@ -1,9 +1,18 @@
-// Image decoding through our stb build: real PNG bytes decode; bad files fail with the file name.
+// Image decoding through libpng and libjpeg-turbo: real PNG and JPEG bytes decode; bad files fail
+// with the file name; the hostile inputs kept in corpus/ (a JPEG table that overran stb_image,
+// decompression bombs, a truncated file, a FIFO) are refused cleanly and at once.
 #include <catch2/catch.hpp>
 
 #include "datasets/image_file.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 using namespace torus::datasets;
@@ -47,4 +56,60 @@ TEST_CASE("missing, truncated and foreign files fail with the file name", "[data
   CHECK_THROWS_WITH(read_image(foreign, 3), Catch::Contains("test_foreign.bmp"));
   std::remove(truncated.c_str());
   std::remove(foreign.c_str());
+}
+
+namespace {
+std::string corpus(const std::string& name) { return std::string(TORUS_DATASETS_CORPUS) + "/" + name; }
+}  // namespace
+
+TEST_CASE("the kept valid corpus files decode to their exact pixels", "[datasets]") {
+  const Image png = read_image(corpus("valid_4x3_grey.png"), 1);
+  REQUIRE(png.width == 4);
+  REQUIRE(png.height == 3);
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 4; ++x) CHECK(png.pixels[size_t(4 * y + x)] == 10 * y + x);
+  const Image png_rgb = read_image(corpus("valid_4x3_grey.png"), 3);
+  CHECK(png_rgb.pixels[3 * 5 + 0] == 11);  // grey replicated
+  CHECK(png_rgb.pixels[3 * 5 + 2] == 11);
+  // JPEG is lossy: the 16x16 gradient (R = 16 x, G = 16 y, B = 128) comes back within a few levels.
+  const Image jpg = read_image(corpus("valid_16x16.jpg"), 3);
+  REQUIRE(jpg.width == 16);
+  REQUIRE(jpg.height == 16);
+  int worst = 0;
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x) {
+      const uint8_t* p = &jpg.pixels[size_t(3 * (16 * y + x))];
+      worst = std::max({worst, std::abs(p[0] - 16 * x), std::abs(p[1] - 16 * y), std::abs(p[2] - 128)});
+    }
+  CHECK(worst <= 12);
+  // Grey from colour: stb_image's luma, (77 R + 150 G + 29 B) >> 8, taken from the RGB pixels.
+  const Image jpg_grey = read_image(corpus("valid_16x16.jpg"), 1);
+  REQUIRE(jpg_grey.pixels.size() == 256);
+  CHECK(std::abs(int(jpg_grey.pixels[17]) - ((77 * 16 + 150 * 16 + 29 * 128) >> 8)) <= 6);
+}
+
+TEST_CASE("hostile images are refused with the file and the reason", "[datasets]") {
+  // Huffman counts summing to 512: stb_image 2.27 wrote past its 257-entry tables here.
+  const std::string dht = corpus("jpeg_dht_counts_over_256.jpg");
+  CHECK_THROWS_WITH(read_image(dht, 3), Catch::Contains(dht) && Catch::Contains("Huffman"));
+  // A truncated JPEG is an error, not a half-grey image.
+  const std::string cut = corpus("jpeg_truncated.jpg");
+  CHECK_THROWS_WITH(read_image(cut, 3), Catch::Contains(cut) && Catch::Contains("corrupt JPEG") && Catch::Contains("Premature end"));
+  // Decompression bombs: the declared size is refused from the header, before any allocation.
+  const std::string bomb = corpus("png_bomb_16384x16384.png");
+  CHECK_THROWS_WITH(read_image(bomb, 3), Catch::Contains(bomb) && Catch::Contains("16384x16384") && Catch::Contains("pixels"));
+  const std::string wide = corpus("png_bomb_9000x9000.png");
+  CHECK_THROWS_WITH(read_image(wide, 1), Catch::Contains("9000x9000") && Catch::Contains("67108864 pixels"));
+  ImageLimits small;
+  small.max_pixels = 11;
+  CHECK_THROWS_WITH(read_image(corpus("valid_4x3_grey.png"), 1, small), Catch::Contains("4x3"));
+  small = ImageLimits{};
+  small.max_file_bytes = 79;
+  CHECK_THROWS_WITH(read_image(corpus("valid_4x3_grey.png"), 1, small), Catch::Contains("79-byte limit"));
+  // A FIFO named like an image is refused without waiting for a writer.
+  const std::string fifo = (std::filesystem::temp_directory_path() / ("torus_fifo_" + std::to_string(::getpid()) + ".png")).string();
+  ::unlink(fifo.c_str());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_image(fifo, 1), Catch::Contains(fifo) && Catch::Contains("not a regular file"));
+  ::unlink(fifo.c_str());
 }
