@@ -1,6 +1,14 @@
+// read_idx checks the header, then bounds the declared size by the bytes present before it
+// allocates: a raw file must hold exactly that many bytes, and a gzip file cannot expand more
+// than deflate's maximum ratio (1032:1). The values are then read in chunks, so memory grows
+// only with data that actually decompresses.
 #include "datasets/idx.hpp"
 
+#include "nn/io/atomic_file.hpp"
+
 #include <zlib.h>
+
+#include <algorithm>
 
 #include <cstdio>
 #include <memory>
@@ -32,9 +40,33 @@ bool read_exact(gzFile f, const std::string& path, void* dst, int64_t n) {
 }
 
 uint32_t big_endian(const unsigned char* b) { return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3]; }
+
+constexpr int64_t kDeflateMaxRatio = 1032;  // the most a deflate stream can expand
+constexpr int64_t kReadChunk = int64_t(1) << 24;
+
+// The size of `path` and whether it starts with gzip's magic; refuses anything but a regular file.
+struct IdxFileInfo {
+  int64_t bytes = 0;
+  bool gzip = false;
+};
+IdxFileInfo inspect(const std::string& path) {
+  try {
+    const nn::io::InputFile file(path, "IDX file");
+    IdxFileInfo info{int64_t(file.size()), false};
+    if (file.size() >= 2) {
+      unsigned char m[2];
+      file.read_at(0, 2, m);
+      info.gzip = m[0] == 0x1f && m[1] == 0x8b;
+    }
+    return info;
+  } catch (const nn::io::IoError& e) {
+    throw DataError(e.what());
+  }
+}
 }  // namespace
 
 IdxArray read_idx(const std::string& path, int expected_rank) {
+  const IdxFileInfo info = inspect(path);
   std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
   if (!f) throw DataError(path + ": cannot open IDX file");
   unsigned char magic[4];
@@ -62,10 +94,20 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
                       "-byte limit");
     }
   }
-  a.values.resize(total);
-  if (!read_exact(f.get(), path, a.values.data(), total)) {
+  const int64_t header = 4 + 4 * int64_t(expected_rank);
+  const int64_t room = info.gzip ? info.bytes * kDeflateMaxRatio : info.bytes - header;
+  if (total > room) {
     throw DataError(path + ": truncated IDX data (dimensions " + describe_dims(a.dims) + " need " + std::to_string(total) +
-                    " bytes)");
+                    " bytes; a " + std::to_string(info.bytes) + "-byte " + (info.gzip ? "gzip " : "") + "file cannot hold them)");
+  }
+  for (int64_t done = 0; done < total;) {
+    const int64_t chunk = std::min(kReadChunk, total - done);
+    a.values.resize(size_t(done + chunk));
+    if (!read_exact(f.get(), path, a.values.data() + done, chunk)) {
+      throw DataError(path + ": truncated IDX data (dimensions " + describe_dims(a.dims) + " need " + std::to_string(total) +
+                      " bytes)");
+    }
+    done += chunk;
   }
   unsigned char extra;
   if (read_exact(f.get(), path, &extra, 1)) {
