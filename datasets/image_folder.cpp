@@ -48,9 +48,9 @@ void load_one(const fs::path& path, int channels, int height, int width, uint8_t
   resize_planes(planar.data(), channels, img.height, img.width, resized.data(), height, width);
   for (size_t i = 0; i < resized.size(); ++i) dst[i] = uint8_t(std::clamp(std::lround(resized[i]), 0L, 255L));
 }
-}  // namespace
 
-ImageSet load_image_folder(const std::string& root, int channels, int height, int width) {
+// The class folders of `root`, checked, in name order.
+std::vector<std::string> class_folders(const std::string& root, int channels, int height, int width) {
   if (channels != 1 && channels != 3) {
     throw std::invalid_argument("load_image_folder: channels must be 1 or 3, got " + std::to_string(channels));
   }
@@ -63,17 +63,22 @@ ImageSet load_image_folder(const std::string& root, int channels, int height, in
   const std::vector<std::string> classes =
       sorted_entries(root, [](const fs::directory_entry& e) { std::error_code ec2; return e.is_directory(ec2); });
   if (classes.empty()) throw DataError(root + ": no class folders (expected one subfolder per class, found none)");
+  return classes;
+}
 
-  // List every file first, so the pixels are allocated once.
-  std::vector<std::vector<std::string>> files(classes.size());
+// Decodes the images of the folders `found` (all listed first, so errors about the tree come
+// before any decoding and the pixels are allocated once); folder f gets label labels[f].
+ImageSet load_folders(const std::string& root, const std::vector<std::string>& found, const std::vector<int>& labels,
+                      std::vector<std::string> class_names, int channels, int height, int width) {
+  std::vector<std::vector<std::string>> files(found.size());
   int64_t total = 0;
-  for (size_t c = 0; c < classes.size(); ++c) {
-    files[c] = sorted_entries(fs::path(root) / classes[c], [](const fs::directory_entry& e) {
+  for (size_t c = 0; c < found.size(); ++c) {
+    files[c] = sorted_entries(fs::path(root) / found[c], [](const fs::directory_entry& e) {
       std::error_code ec2;
       return !e.is_directory(ec2) && is_image_name(e.path().filename().string());
     });
     if (files[c].empty()) {
-      throw DataError((fs::path(root) / classes[c]).string() + ": class folder without images (expected .png, .jpg or .jpeg files)");
+      throw DataError((fs::path(root) / found[c]).string() + ": class folder without images (expected .png, .jpg or .jpeg files)");
     }
     total += int64_t(files[c].size());
   }
@@ -83,17 +88,43 @@ ImageSet load_image_folder(const std::string& root, int channels, int height, in
   set.channels = channels;
   set.height = height;
   set.width = width;
-  set.classes = int(classes.size());
-  set.class_names = classes;
+  set.classes = int(class_names.size());
+  set.class_names = std::move(class_names);
   set.pixels.resize(size_t(total * set.image_size()));
   set.labels.reserve(size_t(total));
-  for (size_t c = 0; c < classes.size(); ++c)
+  for (size_t c = 0; c < found.size(); ++c)
     for (const std::string& name : files[c]) {
-      load_one(fs::path(root) / classes[c] / name, channels, height, width,
+      load_one(fs::path(root) / found[c] / name, channels, height, width,
                set.pixels.data() + int64_t(set.labels.size()) * set.image_size());
-      set.labels.push_back(int(c));
+      set.labels.push_back(labels[c]);
     }
   return set;
+}
+}  // namespace
+
+ImageSet load_image_folder(const std::string& root, int channels, int height, int width) {
+  const std::vector<std::string> classes = class_folders(root, channels, height, width);
+  std::vector<int> labels(classes.size());
+  for (size_t c = 0; c < classes.size(); ++c) labels[c] = int(c);
+  return load_folders(root, classes, labels, classes, channels, height, width);
+}
+
+ImageSet load_image_folder(const std::string& root, int channels, int height, int width,
+                           const std::vector<std::string>& classes) {
+  const std::vector<std::string> found = class_folders(root, channels, height, width);
+  std::vector<int> labels;
+  for (const std::string& name : found) {
+    const auto at = std::find(classes.begin(), classes.end(), name);
+    if (at == classes.end()) {
+      std::string known;
+      for (size_t i = 0; i < classes.size() && i < 20; ++i) known += (i ? ", " : "") + classes[i];
+      if (classes.size() > 20) known += ", ...";
+      throw DataError((fs::path(root) / name).string() + ": class folder \"" + name + "\" is not one of the " +
+                      std::to_string(classes.size()) + " training classes (" + known + ")");
+    }
+    labels.push_back(int(at - classes.begin()));
+  }
+  return load_folders(root, found, labels, classes, channels, height, width);
 }
 
 }  // namespace torus::datasets

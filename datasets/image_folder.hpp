@@ -11,11 +11,20 @@
 #include "datasets/image_set.hpp"
 
 #include <string>
+#include <vector>
 
 namespace torus::datasets {
 
 // Throws DataError for a missing root, a root without class folders, a class folder without
 // images and any file that fails to decode (naming it).
 ImageSet load_image_folder(const std::string& root, int channels, int height, int width);
+
+// A split of an existing class list (a test folder read against the training classes): a class
+// folder is labelled by the position of its name in `classes`, so a split that lacks some
+// classes keeps every other label right; a folder whose name is not in `classes` is refused
+// (DataError naming it and the known classes). class_names and classes of the result are
+// `classes` themselves.
+ImageSet load_image_folder(const std::string& root, int channels, int height, int width,
+                           const std::vector<std::string>& classes);
 
 }  // namespace torus::datasets

@@ -126,3 +126,26 @@ TEST_CASE("image folder errors name the folder or the file", "[datasets][image_f
   CHECK_THROWS_AS(load_image_folder(root.string(), 2, 8, 8), std::invalid_argument);
   CHECK_THROWS_AS(load_image_folder(root.string(), 3, 0, 8), std::invalid_argument);
 }
+
+TEST_CASE("a test folder is labelled by the training classes' names", "[datasets][image_folder]") {
+  // The defect: a test folder missing one class took labels from its own sorted list, so every
+  // label after the gap shifted ("bird" became 0) and a perfect model scored 0.
+  TempDir dir("folder_by_name");
+  const fs::path test = dir.path() / "test";
+  write_png(test / "bird" / "1.png", 2, 2, 3, rgb_pattern(2, 2, 10));
+  write_png(test / "dog" / "1.png", 2, 2, 3, rgb_pattern(2, 2, 20));
+  write_png(test / "dog" / "2.png", 2, 2, 3, rgb_pattern(2, 2, 30));
+  const std::vector<std::string> train_classes = {"ant", "bird", "cat", "dog"};
+  const ImageSet set = load_image_folder(test.string(), 3, 2, 2, train_classes);
+  CHECK(set.n == 3);
+  CHECK(set.classes == 4);
+  CHECK(set.class_names == train_classes);
+  CHECK(set.labels == std::vector<int>{1, 3, 3});
+  // Without the training classes the same folder numbers its own two classes 0 and 1.
+  CHECK(load_image_folder(test.string(), 3, 2, 2).labels == std::vector<int>{0, 1, 1});
+  // A class the training set never had is refused, naming it and the known classes.
+  write_png(test / "emu" / "1.png", 2, 2, 3, rgb_pattern(2, 2, 40));
+  CHECK_THROWS_WITH(load_image_folder(test.string(), 3, 2, 2, train_classes),
+                    Catch::Contains("emu") && Catch::Contains("not one of the 4 training classes") &&
+                        Catch::Contains("ant, bird, cat, dog"));
+}
