@@ -19,11 +19,18 @@ Shape::Shape(std::span<const int64_t> dims) {
     if (dims[i] < 0) throw ShapeError("Shape: negative dimension " + std::to_string(dims[i]));
     dims_[i] = dims[i];
   }
+  numel();  // refuses dimensions whose product does not fit in int64
 }
 
+// Overflow-checked, because dimensions can come from files: [3037000500, 3037000500, 0] must be
+// an empty shape, not a signed overflow on the way to the zero.
 int64_t Shape::numel() const {
+  for (int i = 0; i < rank_; ++i)
+    if (dims_[i] == 0) return 0;
   int64_t n = 1;
-  for (int i = 0; i < rank_; ++i) n *= dims_[i];
+  for (int i = 0; i < rank_; ++i) {
+    if (__builtin_mul_overflow(n, dims_[i], &n)) throw ShapeError("Shape: " + str() + " has more elements than int64 holds");
+  }
   return n;
 }
 

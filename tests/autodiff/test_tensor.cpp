@@ -42,6 +42,17 @@ TEST_CASE("shapes: rank 4 NCHW, printing, axes and errors", "[tensor]") {
   CHECK_THROWS_AS(Tensor<float>(Shape{2, 2}).item(), ShapeError);
 }
 
+TEST_CASE("shape products are overflow-checked: dimensions come from files", "[tensor]") {
+  // The checkpoint header that made Shape::numel overflow on its way to the zero.
+  CHECK(Shape({3037000500, 3037000500, 0}).numel() == 0);
+  CHECK_THROWS_WITH(Shape({3037000500, 3037000500, 1}), Catch::Contains("[3037000500, 3037000500, 1]") &&
+                                                           Catch::Contains("more elements than int64"));
+  CHECK(Shape({int64_t(1) << 31, int64_t(1) << 31}).numel() == int64_t(1) << 62);
+  Shape s{4, 4};
+  s[1] = int64_t(1) << 62;  // a dimension set in place is checked too
+  CHECK_THROWS_AS(s.numel(), ShapeError);
+}
+
 TEST_CASE("Eigen maps are row-major views of the storage", "[tensor]") {
   Tensor<float> t(Shape{2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6});
   auto m = t.matrix(2, 3);
