@@ -94,6 +94,14 @@ std::int64_t integer_field(const std::string& where, const nlohmann::json& heade
   return it->get<std::int64_t>();
 }
 
+std::int64_t bounded_field(const std::string& where, const nlohmann::json& header, const char* key, std::int64_t max) {
+  const std::int64_t v = integer_field(where, header, key);
+  if (v < 0 || v > max) {
+    throw FormatError(where + ": header field \"" + key + "\" is " + std::to_string(v) + ", expected 0.." + std::to_string(max));
+  }
+  return v;
+}
+
 const nlohmann::json& any_field(const std::string& where, const nlohmann::json& header, const char* key) {
   const auto it = header.find(key);
   if (it == header.end()) throw FormatError(where + ": header has no \"" + key + "\"");
@@ -155,8 +163,10 @@ Checkpoint decode(const std::string& path, const nlohmann::json* expected_archit
     throw MismatchError(path + ": the checkpoint's architecture differs from the expected one " +
                         first_difference(*expected_architecture, out.architecture));
   }
-  out.epoch = integer_field(path, header, "epoch");
-  out.step = integer_field(path, header, "step");
+  // A run's counters are never negative, and an epoch count past kMaxEpochs (or a step count past
+  // 2^53, where doubles in the metrics stop counting exactly) is a crafted file, not a run.
+  out.epoch = bounded_field(path, header, "epoch", kMaxEpochs);
+  out.step = bounded_field(path, header, "step", kMaxSteps);
   const nlohmann::json& rng = any_field(path, header, "rng_state");
   if (!rng.is_string())
     throw FormatError(path + ": header field \"rng_state\" is " + shown(rng) + ", expected a string");

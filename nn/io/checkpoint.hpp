@@ -31,6 +31,9 @@ namespace torus::nn::io {
 
 inline constexpr char kCheckpointMagic[8] = {'T', 'O', 'R', 'U', 'S', 'C', 'K', 'P'};
 inline constexpr std::uint32_t kCheckpointVersion = 1;
+// Bounds on the counters a checkpoint may hold; anything outside is refused as malformed.
+inline constexpr std::int64_t kMaxEpochs = 1'000'000;
+inline constexpr std::int64_t kMaxSteps = std::int64_t(1) << 53;
 
 // Tensor name prefixes by role.
 inline const std::string kModelPrefix = "model/";      // model weights, "model/fc1.weight"

@@ -128,7 +128,6 @@ TensorEntry parse_tensor_entry(const std::string& where, const std::string& name
     }
     dims.push_back(d);
   }
-  e.shape = Shape(std::vector<int64_t>(dims.begin(), dims.end()));
 
   const Json& offsets = field(where, name, entry, "data_offsets");
   if (!offsets.is_array() || offsets.size() != 2) {
@@ -165,6 +164,8 @@ TensorEntry parse_tensor_entry(const std::string& where, const std::string& name
                       " for shape " + shape_text(dims) + " of " + dtype_name(e.dtype) + " (" + std::to_string(width) +
                       " bytes each)");
   }
+  // Only now, with the element count bounded by the bytes present, is the shape built.
+  e.shape = Shape(std::vector<int64_t>(dims.begin(), dims.end()));
   return e;
 }
 

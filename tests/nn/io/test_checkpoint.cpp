@@ -311,6 +311,14 @@ TEST_CASE("a malformed header behind a valid CRC is still refused", "[nn][io]") 
           "", {path, "expected a 64-bit integer"});
   refused(R"({"architecture":"a","epoch":1,"step":2,"rng_state":5,"optimizer":null,"tensors":[]})", "",
           {path, "\"rng_state\" is 5, expected a string"});
+  // Counters a run never writes, with a valid CRC: epoch -5 made a resumed run rewrite metrics.csv
+  // from nothing, epoch 2^62 made it finish at once.
+  refused(R"({"architecture":"a","epoch":-5,"step":2,"rng_state":"","optimizer":null,"tensors":[]})", "",
+          {path, "\"epoch\" is -5, expected 0..1000000"});
+  refused(R"({"architecture":"a","epoch":4611686018427387904,"step":2,"rng_state":"","optimizer":null,"tensors":[]})", "",
+          {path, "\"epoch\" is 4611686018427387904, expected 0..1000000"});
+  refused(R"({"architecture":"a","epoch":1,"step":-1,"rng_state":"","optimizer":null,"tensors":[]})", "",
+          {path, "\"step\" is -1, expected 0..9007199254740992"});
   refused(R"({"epoch":1,"step":2,"rng_state":"","optimizer":null,"tensors":[]})", "", {path, "no \"architecture\""});
   refused(R"({"architecture":"a",)", "", {path, "not valid JSON"});
   refused("[]", "", {path, "not a JSON object"});
