@@ -120,14 +120,14 @@ TEST_CASE("image and label files must agree", "[datasets]") {
 
 TEST_CASE("an IDX header is bounded by the bytes present before anything is allocated", "[datasets]") {
   // 2.7 million 28x28 images declared in a 1 KB gzip file: 2.1 GB was allocated before reading.
-  const std::string bomb = std::string(TORUS_DATASETS_CORPUS) + "/idx_bomb_2700000_images.gz";
+  const std::string bomb = std::string(TORUS_FUZZ_CORPUS) + "/idx/idx_bomb_2700000_images.gz";
   CHECK_THROWS_WITH(read_idx(bomb, 3), Catch::Contains(bomb) && Catch::Contains("(2700000, 28, 28)") &&
                                            Catch::Contains("cannot hold them"));
   // A raw file must hold exactly the declared bytes.
   write_raw("t_raw_short.idx", idx_bytes({1000, 28, 28}, 100));
   CHECK_THROWS_WITH(read_idx("t_raw_short.idx", 3), Catch::Contains("784000 bytes") && Catch::Contains("cannot hold them"));
   std::remove("t_raw_short.idx");
-  const IdxArray ok = read_idx(std::string(TORUS_DATASETS_CORPUS) + "/valid_3x2x2.idx", 3);
+  const IdxArray ok = read_idx(std::string(TORUS_FUZZ_CORPUS) + "/idx/valid_3x2x2.idx", 3);
   CHECK(ok.dims == std::vector<int64_t>{3, 2, 2});
   CHECK(ok.values[11] == 11);
 }

@@ -1,5 +1,5 @@
 // Image decoding through libpng and libjpeg-turbo: real PNG and JPEG bytes decode; bad files fail
-// with the file name; the hostile inputs kept in corpus/ (a JPEG table that overran stb_image,
+// with the file name; the hostile inputs kept in tests/fuzz/corpus/image/ (a JPEG table that overran stb_image,
 // decompression bombs, a truncated file, a FIFO) are refused cleanly and at once.
 #include <catch2/catch.hpp>
 
@@ -59,7 +59,7 @@ TEST_CASE("missing, truncated and foreign files fail with the file name", "[data
 }
 
 namespace {
-std::string corpus(const std::string& name) { return std::string(TORUS_DATASETS_CORPUS) + "/" + name; }
+std::string corpus(const std::string& name) { return std::string(TORUS_FUZZ_CORPUS) + "/image/" + name; }
 }  // namespace
 
 TEST_CASE("the kept valid corpus files decode to their exact pixels", "[datasets]") {
@@ -112,4 +112,35 @@ TEST_CASE("hostile images are refused with the file and the reason", "[datasets]
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   CHECK_THROWS_WITH(read_image(fifo, 1), Catch::Contains(fifo) && Catch::Contains("not a regular file"));
   ::unlink(fifo.c_str());
+}
+
+TEST_CASE("every PNG and JPEG layout decodes to the pixels it holds", "[datasets]") {
+  // The 8x6 pattern (30 x, 40 y, 200), saved by PIL as RGBA, interlaced, 16-bit grey, palette,
+  // progressive, grey and CMYK files (tests/fuzz/corpus/image).
+  const auto expect_pattern = [](const Image& img, int tolerance) {
+    REQUIRE(img.width == 8);
+    REQUIRE(img.height == 6);
+    int worst = 0;
+    for (int y = 0; y < 6; ++y)
+      for (int x = 0; x < 8; ++x) {
+        const uint8_t* p = &img.pixels[size_t(3 * (8 * y + x))];
+        worst = std::max({worst, std::abs(p[0] - 30 * x), std::abs(p[1] - 40 * y), std::abs(p[2] - 200)});
+      }
+    CHECK(worst <= tolerance);
+  };
+  expect_pattern(read_image(corpus("rgba_8x6.png"), 3), 0);        // alpha dropped
+  expect_pattern(read_image(corpus("interlaced_8x6.png"), 3), 0);  // Adam7 reassembled
+  expect_pattern(read_image(corpus("progressive_8x6.jpg"), 3), 12);
+  expect_pattern(read_image(corpus("cmyk_8x6.jpg"), 3), 12);  // Adobe CMYK back to RGB
+  const Image rgba_grey = read_image(corpus("rgba_8x6.png"), 1);
+  CHECK(rgba_grey.pixels[8 + 2] == (77 * 60 + 150 * 40 + 29 * 200) >> 8);  // luma of (60, 40, 200)
+  const Image grey16 = read_image(corpus("grey16_5x4.png"), 1);
+  REQUIRE(grey16.pixels.size() == 20);
+  CHECK(grey16.pixels[7] == 40000 >> 8);  // 16-bit samples keep their high byte
+  const Image palette = read_image(corpus("palette_8x6.png"), 3);
+  CHECK(palette.width == 8);
+  CHECK(palette.pixels.size() == 8 * 6 * 3);
+  const Image grey_jpg = read_image(corpus("grey_8x6.jpg"), 3);
+  CHECK(grey_jpg.pixels[0] == grey_jpg.pixels[1]);  // grey replicated to RGB
+  CHECK(grey_jpg.pixels[1] == grey_jpg.pixels[2]);
 }
