@@ -1,6 +1,7 @@
 # Shared by ./train/quickstart.sh and ./tests/run.sh (sourced, not run): install the Debian
 # packages the build needs, only those missing, then configure and build in release mode.
-# Environment: BUILD_DIR (default build), TORUS_NATIVE (default true: -march=native).
+# Environment: BUILD_DIR (default build), TORUS_NATIVE (default true: -march=native),
+# TORUS_MESON_ARGS (extra `meson setup` options, e.g. the sanitizer pass of tests/run.sh).
 
 TORUS_PACKAGES="g++ meson ninja-build pkg-config python3 libeigen3-dev libxtensor-dev catch2 libstb-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev python3-numpy dataset-fashion-mnist"
 
@@ -33,7 +34,8 @@ torus_install_packages() {
 torus_build() {
   local native="${TORUS_NATIVE:-true}"
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    meson setup "$BUILD_DIR" --buildtype=release --wrap-mode=nodownload -Dnative="$native" || exit 1
+    # shellcheck disable=SC2086  # TORUS_MESON_ARGS is a list of options
+    meson setup "$BUILD_DIR" --buildtype=release --wrap-mode=nodownload -Dnative="$native" ${TORUS_MESON_ARGS:-} || exit 1
   fi
   meson compile -C "$BUILD_DIR" "$@" || exit 1
 }
