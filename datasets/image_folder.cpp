@@ -63,6 +63,10 @@ std::vector<std::string> class_folders(const std::string& root, int channels, in
   const std::vector<std::string> classes =
       sorted_entries(root, [](const fs::directory_entry& e) { std::error_code ec2; return e.is_directory(ec2); });
   if (classes.empty()) throw DataError(root + ": no class folders (expected one subfolder per class, found none)");
+  if (classes.size() > size_t(kMaxFolderClasses)) {
+    throw DataError(root + ": " + std::to_string(classes.size()) + " class folders, more than the limit of " +
+                    std::to_string(kMaxFolderClasses));
+  }
   return classes;
 }
 
@@ -81,6 +85,12 @@ ImageSet load_folders(const std::string& root, const std::vector<std::string>& f
       throw DataError((fs::path(root) / found[c]).string() + ": class folder without images (expected .png, .jpg or .jpeg files)");
     }
     total += int64_t(files[c].size());
+  }
+  const int64_t image_bytes = int64_t(channels) * height * width;
+  if (total > kMaxFolderPixelBytes / image_bytes) {
+    throw DataError(root + ": " + std::to_string(total) + " images of " + std::to_string(channels) + "x" + std::to_string(height) +
+                    "x" + std::to_string(width) + " need more than the " + std::to_string(kMaxFolderPixelBytes) +
+                    "-byte limit of an image folder");
   }
 
   ImageSet set;

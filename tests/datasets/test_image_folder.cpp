@@ -149,3 +149,12 @@ TEST_CASE("a test folder is labelled by the training classes' names", "[datasets
                     Catch::Contains("emu") && Catch::Contains("not one of the 4 training classes") &&
                         Catch::Contains("ant, bird, cat, dog"));
 }
+
+TEST_CASE("an image folder's pixels are bounded before anything is decoded", "[datasets][image_folder]") {
+  TempDir dir("folder_limit");
+  for (int i = 0; i < 11; ++i) write_png(dir.path() / "c" / (std::to_string(i) + ".png"), 2, 2, 3, rgb_pattern(2, 2, i));
+  // 11 images resized to 3 x 16384 x 16384 would take 8.9 GB: refused from the listing alone.
+  CHECK_THROWS_WITH(load_image_folder(dir.path().string(), 3, 16384, 16384),
+                    Catch::Contains("11 images of 3x16384x16384") && Catch::Contains("8589934592-byte limit"));
+  CHECK(load_image_folder(dir.path().string(), 3, 4, 4).n == 11);
+}
