@@ -26,12 +26,30 @@ void* counted(std::size_t n, std::size_t alignment) {
   if (!p) throw std::bad_alloc();
   return p;
 }
+
+void* counted_or_null(std::size_t n, std::size_t alignment) noexcept {
+  try {
+    return counted(n, alignment);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
 }  // namespace
 
 void* operator new(std::size_t n) { return counted(n, alignof(std::max_align_t)); }
 void* operator new[](std::size_t n) { return counted(n, alignof(std::max_align_t)); }
 void* operator new(std::size_t n, std::align_val_t a) { return counted(n, std::size_t(a)); }
 void* operator new[](std::size_t n, std::align_val_t a) { return counted(n, std::size_t(a)); }
+// The nothrow forms too: left to the default (or to ASan's) they would pair another allocator's
+// memory with our free.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_or_null(n, alignof(std::max_align_t)); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_or_null(n, alignof(std::max_align_t)); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_or_null(n, std::size_t(a)); }
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_or_null(n, std::size_t(a)); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
