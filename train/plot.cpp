@@ -32,6 +32,27 @@ constexpr Rgb kPalette[20] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {2
                               {196, 156, 148}, {247, 182, 210}, {199, 199, 199}, {219, 219, 141}, {158, 218, 229}};
 constexpr Rgb kBlack{0, 0, 0}, kGrid{225, 225, 225};
 
+// stb_easy_font has glyphs for printable ASCII only and indexes its table with the (signed) char:
+// class names are user data, so each UTF-8 code point outside 32..126 (and each byte that is not
+// valid UTF-8) is drawn as one '?', which also keeps the text's width one glyph per character.
+std::string printable_ascii(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b >= 32 && b <= 126) {
+      out += char(b);
+      ++i;
+      continue;
+    }
+    const size_t len = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 1;
+    size_t n = 1;
+    while (n < len && i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) ++n;
+    out += '?';
+    i += n == len ? len : 1;  // an incomplete sequence: only its first byte is consumed
+  }
+  return out;
+}
+
 class Canvas {
  public:
   Canvas(int w, int h) : w_(w), h_(h), px_(size_t(w) * h * 3, 255) {}
@@ -62,8 +83,8 @@ class Canvas {
   }
   // Text with its top-left corner at (x, y), stb_easy_font's quads scaled by `scale`.
   void text(double x, double y, const std::string& s, Rgb c, int scale = 2) {
-    std::vector<char> buffer(s.size() * 300 + 1000);
-    std::string copy = s;
+    std::string copy = printable_ascii(s);
+    std::vector<char> buffer(copy.size() * 300 + 1000);
     const int quads = stb_easy_font_print(0, 0, copy.data(), nullptr, buffer.data(), int(buffer.size()));
     for (int q = 0; q < quads; ++q) {
       const float* v0 = reinterpret_cast<const float*>(buffer.data() + size_t(q) * 64);
@@ -72,7 +93,7 @@ class Canvas {
     }
   }
   static int text_width(const std::string& s, int scale = 2) {
-    std::string copy = s;
+    std::string copy = printable_ascii(s);
     return stb_easy_font_width(copy.data()) * scale;
   }
 
