@@ -11,7 +11,7 @@
 #include "nn/head_mode.hpp"
 #include "train/data_source.hpp"
 #include "train/model_factory.hpp"
-#include "train/precision.hpp"
+#include "train/eval/precision.hpp"
 
 namespace torus::train {
 

@@ -1,4 +1,4 @@
-#include "train/export_quantize.hpp"
+#include "train/export/quantize.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "train/export_int8_net.hpp"
+#include "train/export/int8_net.hpp"
 
 #include "geometry/uint8_codes.hpp"
 

@@ -1,4 +1,4 @@
-#include "train/precision.hpp"
+#include "train/eval/precision.hpp"
 
 #include <stdexcept>
 #include <string>

@@ -12,7 +12,7 @@
 #include "geometry/code_stats.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/embedding.hpp"
-#include "train/few_shot.hpp"
+#include "train/eval/few_shot.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

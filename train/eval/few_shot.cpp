@@ -1,4 +1,4 @@
-#include "train/few_shot.hpp"
+#include "train/eval/few_shot.hpp"
 
 #include "datasets/shuffle.hpp"
 

@@ -1,10 +1,10 @@
 // torus-export from a run folder, end to end: read config.toml and the checkpoint, refuse anything
 // but model.arch = convnet with model.head = torusN (the microcontroller pathway), calibrate the
-// activation ranges on training images, quantise (export_int8_net.hpp), compute golden vectors with
-// the C++ integer reference, generate the C (export_codegen.hpp), and write torus_model.h,
+// activation ranges on training images, quantise (int8_net.hpp), compute golden vectors with
+// the C++ integer reference, generate the C (codegen.hpp), and write torus_model.h,
 // torus_model.c and weights.safetensors, all generated in memory first and each written
 // atomically; if any write fails the files this export created are removed again.
-// --check (export_check.hpp) then compiles and runs the C against the references.
+// --check (check.hpp) then compiles and runs the C against the references.
 #pragma once
 
 #include <nlohmann/json.hpp>

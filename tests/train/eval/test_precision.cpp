@@ -3,7 +3,7 @@
 
 #include "nn/head_mode.hpp"
 #include "nn/normalize.hpp"
-#include "train/precision.hpp"
+#include "train/eval/precision.hpp"
 
 #include <Eigen/QR>
 

@@ -1,12 +1,12 @@
 // The C99 text torus-export writes for a microcontroller: torus_model.h (shapes, format version,
-// provenance, the API) and torus_model.c (the int8 network of export_int8_net.hpp as const arrays,
+// provenance, the API) and torus_model.c (the int8 network of int8_net.hpp as const arrays,
 // its integer forward pass, the integer atan2, golden vectors and a self-test), plus the small
 // test driver torus-export --check compiles next to them. The C depends on <stdint.h> and
 // <stddef.h> only, allocates nothing (static scratch buffers of fixed size) and has no floating
-// point: every operation is the one of export_quantize.cpp / export_int8_net.cpp, token for token.
+// point: every operation is the one of quantize.cpp / int8_net.cpp, token for token.
 #pragma once
 
-#include "train/export_int8_net.hpp"
+#include "train/export/int8_net.hpp"
 
 #include <cstdint>
 #include <string>

@@ -10,7 +10,7 @@
 //     and a 257-entry arctangent table with linear interpolation, angles as uint32 binary angles
 //     where 2^32 is one turn, so the wraparound of the circle is uint32 overflow).
 // Every integer function here is written once more, token for token, in the generated C
-// (export_codegen.cpp); the tests and torus-export --check hold the two to bit equality.
+// (codegen.cpp); the tests and torus-export --check hold the two to bit equality.
 #pragma once
 
 #include <array>

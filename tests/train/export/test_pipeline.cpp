@@ -7,10 +7,10 @@
 
 #include "nn/io/atomic_file.hpp"
 #include "nn/io/errors.hpp"
-#include "train/export_check.hpp"
-#include "train/export_codegen.hpp"
-#include "train/export_int8_net.hpp"
-#include "train/export_run.hpp"
+#include "train/export/check.hpp"
+#include "train/export/codegen.hpp"
+#include "train/export/int8_net.hpp"
+#include "train/export/export_run.hpp"
 #include "train/model_factory.hpp"
 #include "train/training_state.hpp"
 

@@ -1,7 +1,7 @@
 // The demonstration job really learns: the two-spirals set is fitted, and runs repeat exactly.
 #include <catch2/catch.hpp>
 
-#include "train/spirals.hpp"
+#include "train/tools/spirals.hpp"
 
 using namespace torus::demo;
 

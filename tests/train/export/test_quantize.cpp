@@ -4,7 +4,7 @@
 // wraparound near angle 0.
 #include <catch2/catch.hpp>
 
-#include "train/export_quantize.hpp"
+#include "train/export/quantize.hpp"
 
 #include <cmath>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // torus-spirals: the engine's demonstration (see spirals.hpp). Prints the loss curve and the
 // final accuracy; exits 1 if the network did not fit the spirals (accuracy below 95%).
 #include "autodiff/parallel.hpp"
-#include "train/spirals.hpp"
+#include "train/tools/spirals.hpp"
 
 #include <CLI/CLI.hpp>
 

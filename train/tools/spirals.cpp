@@ -1,4 +1,4 @@
-#include "train/spirals.hpp"
+#include "train/tools/spirals.hpp"
 
 #include "autodiff/ops.hpp"
 #include "nn/adam.hpp"

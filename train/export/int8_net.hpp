@@ -1,8 +1,8 @@
 // The reference conv net (nn/fmnist_convnet.hpp) with a torusN head, twice, for torus-export:
 //   float_forward   the float network on raw uint8 pixels, written as plain loops in the same
 //                   order as the integer one; it measures the activation ranges for calibration;
-//   Int8ConvNet     the post-training int8 network (export_quantize.hpp) and its integer forward
-//                   pass, the C++ reference that the generated C (export_codegen.cpp) reproduces
+//   Int8ConvNet     the post-training int8 network (quantize.hpp) and its integer forward
+//                   pass, the C++ reference that the generated C (codegen.cpp) reproduces
 //                   bit for bit: same loops, same integer operations.
 // Integer pipeline, per image: uint8 pixels (the dataset normalisation (x/255 - mean)/std folded
 // into conv1's input scale and bias) -> conv1 int32 -> 2x2 max pool on the accumulators (requant
@@ -13,7 +13,7 @@
 #pragma once
 
 #include "nn/fmnist_convnet.hpp"
-#include "train/export_quantize.hpp"
+#include "train/export/quantize.hpp"
 
 #include <cstdint>
 #include <vector>

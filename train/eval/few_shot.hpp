@@ -5,7 +5,7 @@
 // (squared Euclidean distance in the evaluated space). Accuracy is averaged over many episodes.
 #pragma once
 
-#include "train/precision.hpp"
+#include "train/eval/precision.hpp"
 
 #include <cstdint>
 #include <vector>

@@ -6,7 +6,7 @@
 // and comparing it with the C++ integer reference and the float model on the whole test split.
 // Exit status: 0 done (and the check passed), 1 an error or a failed check, 2 a bad configuration.
 #include "nn/io/errors.hpp"
-#include "train/export_run.hpp"
+#include "train/export/export_run.hpp"
 #include "train/train_config.hpp"
 
 #include <CLI/CLI.hpp>

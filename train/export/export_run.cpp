@@ -1,4 +1,4 @@
-#include "train/export_run.hpp"
+#include "train/export/export_run.hpp"
 
 #include "autodiff/parallel.hpp"
 #include "geometry/uint8_codes.hpp"
@@ -6,9 +6,9 @@
 #include "nn/io/checkpoint.hpp"
 #include "nn/io/safetensors.hpp"
 #include "train/embedding.hpp"
-#include "train/export_check.hpp"
-#include "train/export_codegen.hpp"
-#include "train/export_int8_net.hpp"
+#include "train/export/check.hpp"
+#include "train/export/codegen.hpp"
+#include "train/export/int8_net.hpp"
 #include "train/training_state.hpp"
 
 #include <algorithm>

@@ -1,8 +1,8 @@
-#include "train/export_check.hpp"
+#include "train/export/check.hpp"
 
 #include "geometry/code_search.hpp"
 #include "nn/io/atomic_file.hpp"
-#include "train/export_codegen.hpp"
+#include "train/export/codegen.hpp"
 
 #include <sys/wait.h>
 

@@ -1,4 +1,4 @@
-#include "train/export_codegen.hpp"
+#include "train/export/codegen.hpp"
 
 #include <sstream>
 #include <stdexcept>
@@ -28,7 +28,7 @@ std::string comment_safe(std::string text) {
   return text;
 }
 
-// The integer kernels: the C of export_quantize.cpp and export_int8_net.cpp, statement for statement.
+// The integer kernels: the C of quantize.cpp and int8_net.cpp, statement for statement.
 const char* kKernels = R"C(/* gemmlowp's SaturatingRoundingDoublingHighMul: round(a b / 2^31), ties towards +infinity. */
 static int32_t torus_srdhm(int32_t a, int32_t b) {
   int64_t ab;
