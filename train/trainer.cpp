@@ -222,7 +222,7 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
     const eval::RowMatrix zq = embed_split(model, data.queries, data.normalization);
     const eval::RowMatrix zr = embed_split(model, data.references, data.normalization);
     const double p1 = eval::precision_at_1(evaluated_space(zq, model.mode), data.queries.labels(),
-                                           evaluated_space(zr, model.mode), data.references.labels());
+                                           evaluated_space(zr, model.mode), data.references.labels(), int(config.threads));
     const bool best = p1 > summary.best_precision_at_1 || summary.best_epoch == 0;
     if (best) {
       summary.best_precision_at_1 = p1;

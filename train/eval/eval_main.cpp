@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
     ways = std::max(ways, 2);
     const auto t0 = std::chrono::steady_clock::now();
     const eval::RowMatrix eq = train::evaluated_space(q.x, mode), er = train::evaluated_space(r.x, mode);
-    const double p1 = eval::precision_at_1(eq, q.labels, er, r.labels);
+    const double p1 = eval::precision_at_1(eq, q.labels, er, r.labels, threads);
     const double search_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     eval::RowMatrix all(eq.rows() + er.rows(), eq.cols());
     all << eq, er;

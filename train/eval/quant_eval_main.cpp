@@ -29,6 +29,7 @@
 #include "geometry/product_quantizer.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/io/atomic_file.hpp"
+#include "train/eval/precision.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -53,12 +54,13 @@ struct Row {
 
 struct Labelled {
   Mat x;
-  std::vector<int64_t> labels;
+  std::vector<int> labels;
 };
 
 Labelled load(const std::string& embeddings, const std::string& labels) {
   const datasets::FloatMatrix m = datasets::read_npy_matrix(embeddings);
-  Labelled out{Eigen::Map<const Mat>(m.values.data(), m.rows, m.cols), datasets::read_npy_integers(labels)};
+  const std::vector<int64_t> l = datasets::read_npy_integers(labels);
+  Labelled out{Eigen::Map<const Mat>(m.values.data(), m.rows, m.cols), std::vector<int>(l.begin(), l.end())};
   if (int64_t(out.labels.size()) != m.rows)
     throw datasets::DataError(labels + ": " + std::to_string(out.labels.size()) + " labels for the " +
                               std::to_string(m.rows) + " rows of " + embeddings);
@@ -69,12 +71,6 @@ double seconds(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
   f();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double precision(const geometry::RowMatrix<int64_t>& nearest, const std::vector<int64_t>& ql, const std::vector<int64_t>& rl) {
-  int64_t hits = 0;
-  for (Eigen::Index i = 0; i < nearest.rows(); ++i) hits += rl[size_t(nearest(i, 0))] == ql[size_t(i)];
-  return double(hits) / double(nearest.rows());
 }
 
 Mat stack(const Mat& a, const Mat& b) {
@@ -157,7 +153,7 @@ int main(int argc, char** argv) {
       geometry::KnnResult<float> knn;
       Row r{name, bits};
       r.qps = seconds([&] { knn = geometry::knn_inner_product(eq, er, 1, threads); });
-      r.precision = precision(knn.indices, Q.labels, R.labels);
+      r.precision = eval::label_match_rate(knn.indices, Q.labels, R.labels);
       r.circvar = circvar(uq_, ur_);
       const Mat all = stack(uq_, ur_);
       if (codes) {
@@ -202,7 +198,7 @@ int main(int argc, char** argv) {
       geometry::KnnResult<int32_t> knn;
       Row r{"1bit", int(sq.cols())};
       r.qps = seconds([&] { knn = geometry::knn_hamming(bq, br, 1, threads); });
-      r.precision = precision(knn.indices, Q.labels, R.labels);
+      r.precision = eval::label_match_rate(knn.indices, Q.labels, R.labels);
       const CodeMatrix bits = stack(geometry::unpack_bits(bq, sq.cols()), geometry::unpack_bits(br, sr.cols()));
       const Mat signs = bits.cast<float>().array() * 2 - 1;  // each bit as +-1: the code's own geometry
       r.circvar = double(geometry::circular_variance_rows<float>(signs));
@@ -233,7 +229,7 @@ int main(int argc, char** argv) {
         geometry::KnnResult<float> knn;
         Row r{name, M * bits};
         r.qps = seconds([&] { knn = search(pq, qs, pr); });
-        r.precision = precision(knn.indices, Q.labels, R.labels);
+        r.precision = eval::label_match_rate(knn.indices, Q.labels, R.labels);
         // decoded back to [0, 1): angles for the torus, grid values for the sphere
         const Mat dq = pq.decode(pqq) * to_unit, dr = pq.decode(pr) * to_unit;
         r.circvar = torus ? circvar(dq, dr) : double(geometry::circular_variance_rows<float>(stack(dq, dr)));
@@ -258,7 +254,7 @@ int main(int argc, char** argv) {
                 : name == "u8-l1" ? geometry::knn_circular_l1(cq, cr, 1, threads)
                                   : geometry::knn_cosine_dot(cq, cr, lut, 1, threads);
         });
-        r.precision = precision(knn.indices, Q.labels, R.labels);
+        r.precision = eval::label_match_rate(knn.indices, Q.labels, R.labels);
         r.circvar = circvar(dq, dr);
         code_stats(r, all_codes, int(8 * dims));
         add(r);

@@ -2,6 +2,7 @@
 
 #include "geometry/code_search.hpp"
 #include "nn/io/atomic_file.hpp"
+#include "train/eval/precision.hpp"
 #include "train/export/codegen.hpp"
 
 #include <sys/wait.h>
@@ -99,10 +100,8 @@ double code_precision_at_1(const geometry::CodeMatrix& queries, const std::vecto
                            const geometry::CodeMatrix& references, const std::vector<int>& reference_labels, int threads,
                            int amplitude) {
   const geometry::CosineLut lut(amplitude);
-  const auto knn = geometry::knn_cosine_lut(queries, references, lut, 1, threads);
-  int64_t hits = 0;
-  for (int64_t i = 0; i < queries.rows(); ++i) hits += reference_labels[size_t(knn.indices(i, 0))] == query_labels[size_t(i)];
-  return double(hits) / double(queries.rows());
+  return eval::label_match_rate(geometry::knn_cosine_lut(queries, references, lut, 1, threads).indices, query_labels,
+                                reference_labels);
 }
 
 }  // namespace torus::train::exportq

@@ -189,7 +189,7 @@ ExportResult run_export(const ExportOptions& o, std::FILE* log) {
       const geometry::CodeMatrix float_test = geometry::encode_angles<float>(torus_angles(z_test, model.mode));
       const geometry::CodeMatrix float_train = geometry::encode_angles<float>(torus_angles(z_train, model.mode));
       const std::vector<std::uint8_t> float_test_v(float_test.data(), float_test.data() + float_test.size());
-      const double p1_float = eval::precision_at_1(z_test, test.labels(), z_train, train.labels());
+      const double p1_float = eval::precision_at_1(z_test, test.labels(), z_train, train.labels(), o.threads);
       // Code similarity by the cosine table; the int16 table (A = 32767) is the headline: with the int8
       // one (A = 127) its rounding makes many near neighbours tie, which costs about a point.
       const geometry::CodeMatrix int_test_m = as_matrix(cpp_test, K), int_train_m = as_matrix(cpp_train, K);

@@ -1,6 +1,8 @@
-// precision@1: hand cases, and method.md 15's invariance oracles for the evaluated spaces.
+// precision@1: hand cases, method.md 15's invariance oracles for the evaluated spaces, and the one
+// search every precision@1 goes through.
 #include "test_util.hpp"
 
+#include "geometry/code_search.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/normalize.hpp"
 #include "train/eval/precision.hpp"
@@ -92,4 +94,36 @@ TEST_CASE("sphere precision@1 is unchanged by a common rotation (_rot)", "[eval]
   CHECK(p0 < 1.0);
   CHECK(eval::precision_at_1(evaluated(query_rot, nn::HeadMode::sphere), query_labels,
                              evaluated(ref_rot, nn::HeadMode::sphere), ref_labels) == Approx(p0).margin(0.006));
+}
+
+TEST_CASE("precision@1 is geometry::knn_inner_product's nearest neighbour, the search torus-quant-eval times",
+          "[eval][single-path]") {
+  // Small integers: every inner product is exact in float, so ties are real ties (duplicated
+  // references) and the brute-force reference below is exact too.
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> v(-3, 3);
+  RowMatrix refs(300, 5), queries(70, 5);
+  for (Eigen::Index i = 0; i < refs.size(); ++i) refs.data()[i] = float(v(rng));
+  for (Eigen::Index i = 0; i < queries.size(); ++i) queries.data()[i] = float(v(rng));
+  refs.middleRows(150, 150) = refs.topRows(150);  // every reference twice: the lower index must win
+  std::vector<int> ref_labels(300), query_labels(70);
+  for (int i = 0; i < 300; ++i) ref_labels[size_t(i)] = (i * 7) % 4;
+  for (int i = 0; i < 70; ++i) query_labels[size_t(i)] = i % 4;
+  std::vector<int64_t> brute(70);
+  for (Eigen::Index q = 0; q < 70; ++q) {
+    double best = -1e30;
+    for (Eigen::Index r = 0; r < 300; ++r) {
+      const double s = queries.row(q).cast<double>().dot(refs.row(r).cast<double>());
+      if (s > best) best = s, brute[size_t(q)] = r;  // strict: the first maximum stays
+    }
+  }
+  int64_t hits = 0;
+  for (size_t q = 0; q < 70; ++q) hits += ref_labels[size_t(brute[q])] == query_labels[q];
+  for (int threads : {1, 2}) {
+    const auto knn = geometry::knn_inner_product(queries, refs, 1, threads);
+    CHECK(eval::nearest_by_inner_product(queries, refs, threads) == brute);
+    CHECK(std::vector<int64_t>(knn.indices.data(), knn.indices.data() + 70) == brute);
+    CHECK(eval::label_match_rate(knn.indices, query_labels, ref_labels) == double(hits) / 70.0);
+    CHECK(eval::precision_at_1(queries, query_labels, refs, ref_labels, threads) == double(hits) / 70.0);
+  }
 }
