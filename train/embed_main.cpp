@@ -7,6 +7,7 @@
 #include "autodiff/parallel.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/embedding.hpp"
+#include "train/eval/evaluated_space.hpp"
 #include "train/training_state.hpp"
 
 #include <CLI/CLI.hpp>
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
       const auto& labels = data[i].labels();
       datasets::write_npy(stem + "_labels.npy", std::vector<int64_t>(labels.begin(), labels.end()));
       if (model.mode == nn::HeadMode::torusN) {
-        const eval::RowMatrix u = train::torus_angles(z, model.mode);
+        const eval::RowMatrix u = eval::torus_angles(z, model.mode);
         datasets::write_npy(stem + "_angles.npy", u.data(), u.rows(), u.cols());
       }
       meta["splits"][splits[i]] = {{"count", z.rows()}, {"embeddings", splits[i] + "_embeddings.npy"},

@@ -12,6 +12,7 @@
 #include "nn/supcon.hpp"
 #include "train/data_source.hpp"
 #include "train/embedding.hpp"
+#include "train/eval/evaluated_space.hpp"
 #include "train/model_factory.hpp"
 #include "train/nonfinite.hpp"
 #include "train/plot.hpp"
@@ -75,7 +76,7 @@ nn::LrSchedule make_schedule(const TrainConfig& c) {
 void write_scatter(const std::string& path, const TrainConfig& c, nn::HeadMode mode, const eval::RowMatrix& z,
                    const std::vector<int>& labels, const std::vector<std::string>& names) {
   const bool torus = mode == nn::HeadMode::torusN || mode == nn::HeadMode::torusC;
-  const eval::RowMatrix u = torus ? torus_angles(z, mode) : z;
+  const eval::RowMatrix u = torus ? eval::torus_angles(z, mode) : z;
   std::vector<float> x(size_t(u.rows())), y(size_t(u.rows()));
   for (Eigen::Index i = 0; i < u.rows(); ++i) {
     x[size_t(i)] = torus ? u(i, c.circle_x) : 0.5f * (u(i, c.circle_x) + 1);
@@ -221,8 +222,8 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
     if (ema) ema->swap();
     const eval::RowMatrix zq = embed_split(model, data.queries, data.normalization);
     const eval::RowMatrix zr = embed_split(model, data.references, data.normalization);
-    const double p1 = eval::precision_at_1(evaluated_space(zq, model.mode), data.queries.labels(),
-                                           evaluated_space(zr, model.mode), data.references.labels(), int(config.threads));
+    const double p1 = eval::precision_at_1(eval::evaluated_space(zq, model.mode), data.queries.labels(),
+                                           eval::evaluated_space(zr, model.mode), data.references.labels(), int(config.threads));
     const bool best = p1 > summary.best_precision_at_1 || summary.best_epoch == 0;
     if (best) {
       summary.best_precision_at_1 = p1;

@@ -11,7 +11,7 @@
 #include "geometry/circular_stats.hpp"
 #include "geometry/code_stats.hpp"
 #include "nn/io/atomic_file.hpp"
-#include "train/embedding.hpp"
+#include "train/eval/evaluated_space.hpp"
 #include "train/eval/few_shot.hpp"
 
 #include <CLI/CLI.hpp>
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     if (ways == 0) ways = std::min<int>(5, int(std::set<int>(q.labels.begin(), q.labels.end()).size()));
     ways = std::max(ways, 2);
     const auto t0 = std::chrono::steady_clock::now();
-    const eval::RowMatrix eq = train::evaluated_space(q.x, mode), er = train::evaluated_space(r.x, mode);
+    const eval::RowMatrix eq = eval::evaluated_space(q.x, mode), er = eval::evaluated_space(r.x, mode);
     const double p1 = eval::precision_at_1(eq, q.labels, er, r.labels, threads);
     const double search_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     eval::RowMatrix all(eq.rows() + er.rows(), eq.cols());

@@ -29,6 +29,7 @@
 #include "geometry/product_quantizer.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/io/atomic_file.hpp"
+#include "train/eval/evaluated_space.hpp"
 #include "train/eval/precision.hpp"
 
 #include <CLI/CLI.hpp>
@@ -129,10 +130,9 @@ int main(int argc, char** argv) {
     if (mode == nn::HeadMode::torusN && D % 2) throw datasets::DataError(dir + ": torusN embeddings need an even width");
     const int64_t N = Q.x.rows() + R.x.rows();
     // The flat-torus angles (turns) the torus modes are quantised in; the sphere is quantised as is.
-    auto angles = [&](const Mat& z) -> Mat { return mode == nn::HeadMode::torusN ? geometry::unwrap_pairs<float>(z) : z; };
-    const Mat uq = torus ? angles(Q.x) : Q.x, ur = torus ? angles(R.x) : R.x;
+    const Mat uq = eval::quantisation_space(Q.x, mode), ur = eval::quantisation_space(R.x, mode);
     const int64_t dims = uq.cols();  // K circles, or D sphere coordinates
-    auto evaluated = [&](const Mat& u) -> Mat { return torus ? geometry::clifford_project<float>(u) : u; };
+    auto evaluated = [&](const Mat& u) -> Mat { return eval::evaluated_space_of_quantised(u, mode); };
     auto circvar = [&](const Mat& uq_, const Mat& ur_) {
       return double(geometry::circular_variance_rows<float>(stack(evaluated(uq_), evaluated(ur_))));
     };
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
     inner_product_row("none", int(32 * D), evaluated(uq), evaluated(ur), uq, ur, nullptr, 0);
     {
       const Mat hq = geometry::half_round_trip(Q.x), hr = geometry::half_round_trip(R.x);
-      const Mat huq = torus ? angles(hq) : hq, hur = torus ? angles(hr) : hr;
+      const Mat huq = eval::quantisation_space(hq, mode), hur = eval::quantisation_space(hr, mode);
       inner_product_row("float16", int(16 * D), evaluated(huq), evaluated(hur), huq, hur, nullptr, 0);
     }
     // 8bit grid on the quantisation space

@@ -6,6 +6,7 @@
 #include "nn/io/checkpoint.hpp"
 #include "nn/io/safetensors.hpp"
 #include "train/embedding.hpp"
+#include "train/eval/evaluated_space.hpp"
 #include "train/export/check.hpp"
 #include "train/export/codegen.hpp"
 #include "train/export/int8_net.hpp"
@@ -186,8 +187,8 @@ ExportResult run_export(const ExportOptions& o, std::FILE* log) {
       // The float model's codes: torus_angles of its z, quantised as the integer codes are.
       const eval::RowMatrix z_test = embed_split(model, test, normalization);
       const eval::RowMatrix z_train = embed_split(model, train, normalization);
-      const geometry::CodeMatrix float_test = geometry::encode_angles<float>(torus_angles(z_test, model.mode));
-      const geometry::CodeMatrix float_train = geometry::encode_angles<float>(torus_angles(z_train, model.mode));
+      const geometry::CodeMatrix float_test = geometry::encode_angles<float>(eval::torus_angles(z_test, model.mode));
+      const geometry::CodeMatrix float_train = geometry::encode_angles<float>(eval::torus_angles(z_train, model.mode));
       const std::vector<std::uint8_t> float_test_v(float_test.data(), float_test.data() + float_test.size());
       const double p1_float = eval::precision_at_1(z_test, test.labels(), z_train, train.labels(), o.threads);
       // Code similarity by the cosine table; the int16 table (A = 32767) is the headline: with the int8
