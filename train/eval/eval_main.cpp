@@ -7,12 +7,12 @@
 //   torus-eval --queries Q.npy --query-labels QL --references R.npy --reference-labels RL --head torusN
 // Prints a table; --csv and --json write the same numbers.
 #include "autodiff/parallel.hpp"
-#include "datasets/npy.hpp"
 #include "geometry/circular_stats.hpp"
 #include "geometry/code_stats.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/eval/evaluated_space.hpp"
 #include "train/eval/few_shot.hpp"
+#include "train/eval/labelled_embeddings.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -23,30 +23,6 @@
 #include <set>
 
 using namespace torus;
-
-namespace {
-struct Labelled {
-  eval::RowMatrix x;
-  std::vector<int> labels;
-};
-
-Labelled load(const std::string& embeddings, const std::string& labels) {
-  const datasets::FloatMatrix m = datasets::read_npy_matrix(embeddings);
-  const std::vector<int64_t> l = labels.size() > 4 && labels.substr(labels.size() - 4) == ".csv"
-                                     ? [&] { auto v = datasets::read_label_csv(labels); return std::vector<int64_t>(v.begin(), v.end()); }()
-                                     : datasets::read_npy_integers(labels);
-  if (int64_t(l.size()) != m.rows)
-    throw datasets::DataError(labels + ": " + std::to_string(l.size()) + " labels for the " + std::to_string(m.rows) +
-                              " rows of " + embeddings);
-  Labelled out;
-  out.x = Eigen::Map<const eval::RowMatrix>(m.values.data(), m.rows, m.cols);
-  for (int64_t v : l) {
-    if (v < 0 || v > (1 << 30)) throw datasets::DataError(labels + ": label " + std::to_string(v) + " is not a class index");
-    out.labels.push_back(int(v));
-  }
-  return out;
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Evaluates embeddings: precision@1, few-shot accuracy, circular variance, entropy, distinct rows."};
@@ -71,21 +47,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     set_num_threads(threads);
+    eval::EvaluationFiles files{queries_path, query_labels, references_path, reference_labels};
     if (!dir.empty()) {
-      std::ifstream in(dir + "/meta.json");
-      if (!in) throw datasets::DataError(dir + "/meta.json: cannot read (not a torus-embed folder?)");
-      nlohmann::json meta;
-      try {
-        meta = nlohmann::json::parse(in);
-        if (head.empty()) head = meta.at("head").get<std::string>();
-        for (const char* s : {"train", "test"})
-          if (!meta.at("splits").contains(s))
-            throw datasets::DataError(dir + "/meta.json: no \"" + s + "\" split (embed with --splits train,test)");
-      } catch (const nlohmann::json::exception& e) {
-        throw datasets::DataError(dir + "/meta.json: " + e.what());
-      }
-      queries_path = dir + "/test_embeddings.npy", query_labels = dir + "/test_labels.npy";
-      references_path = dir + "/train_embeddings.npy", reference_labels = dir + "/train_labels.npy";
+      const std::string meta_head = eval::embedding_folder_head(dir);
+      if (head.empty()) head = meta_head;
+      files = eval::embedding_folder_files(dir);
     } else if (queries_path.empty() || query_labels.empty() || references_path.empty() || reference_labels.empty() ||
                head.empty()) {
       std::fprintf(stderr, "torus-eval: give --embeddings DIR, or all of --queries --query-labels --references "
@@ -93,13 +59,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     const nn::HeadMode mode = nn::parse_head_mode(head);
-    const Labelled q = load(queries_path, query_labels), r = load(references_path, reference_labels);
-    if (q.x.cols() != r.x.cols())
-      throw datasets::DataError(queries_path + " has " + std::to_string(q.x.cols()) + " columns, " + references_path + " " +
-                                std::to_string(r.x.cols()));
-    if (mode == nn::HeadMode::torusN && q.x.cols() % 2)
-      throw datasets::DataError(queries_path + ": torusN embeddings need an even number of columns (pairs), got " +
-                                std::to_string(q.x.cols()));
+    const eval::EvaluationSet set = eval::load_evaluation_set(files, mode);
+    const eval::LabelledEmbeddings &q = set.queries, &r = set.references;
     if (ways == 0) ways = std::min<int>(5, int(std::set<int>(q.labels.begin(), q.labels.end()).size()));
     ways = std::max(ways, 2);
     const auto t0 = std::chrono::steady_clock::now();

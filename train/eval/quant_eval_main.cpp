@@ -30,6 +30,7 @@
 #include "nn/head_mode.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/eval/evaluated_space.hpp"
+#include "train/eval/labelled_embeddings.hpp"
 #include "train/eval/precision.hpp"
 
 #include <CLI/CLI.hpp>
@@ -52,21 +53,6 @@ struct Row {
   double precision = 0, circvar = 0, entropy = 0, qps = 0;
   int64_t distinct = 0;
 };
-
-struct Labelled {
-  Mat x;
-  std::vector<int> labels;
-};
-
-Labelled load(const std::string& embeddings, const std::string& labels) {
-  const datasets::FloatMatrix m = datasets::read_npy_matrix(embeddings);
-  const std::vector<int64_t> l = datasets::read_npy_integers(labels);
-  Labelled out{Eigen::Map<const Mat>(m.values.data(), m.rows, m.cols), std::vector<int>(l.begin(), l.end())};
-  if (int64_t(out.labels.size()) != m.rows)
-    throw datasets::DataError(labels + ": " + std::to_string(out.labels.size()) + " labels for the " +
-                              std::to_string(m.rows) + " rows of " + embeddings);
-  return out;
-}
 
 double seconds(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -110,24 +96,17 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "also write the table as JSON");
   CLI11_PARSE(app, argc, argv);
   try {
+    const std::string meta_head = eval::embedding_folder_head(dir);
     if (head.empty()) {
-      std::ifstream in(dir + "/meta.json");
-      if (!in) throw datasets::DataError(dir + "/meta.json: cannot read (not a torus-embed folder?)");
-      try {
-        head = nlohmann::json::parse(in).at("head").get<std::string>();
-      } catch (const nlohmann::json::exception& e) {
-        throw datasets::DataError(dir + "/meta.json: " + e.what());
-      }
-      if (head != "sphere" && head != "torusN" && head != "torusC")
+      head = meta_head;
+      if (!eval::has_quantisation_table(nn::parse_head_mode(head)))
         throw datasets::DataError(dir + "/meta.json: head \"" + head + "\" has no quantisation table (sphere, torusN, torusC)");
     }
     const nn::HeadMode mode = nn::parse_head_mode(head);
     const bool torus = mode != nn::HeadMode::sphere;
-    const Labelled Q = load(dir + "/test_embeddings.npy", dir + "/test_labels.npy");
-    const Labelled R = load(dir + "/train_embeddings.npy", dir + "/train_labels.npy");
-    if (Q.x.cols() != R.x.cols()) throw datasets::DataError(dir + ": queries and references differ in width");
+    const eval::EvaluationSet set = eval::load_evaluation_set(eval::embedding_folder_files(dir), mode);
+    const eval::LabelledEmbeddings &Q = set.queries, &R = set.references;
     const int64_t D = Q.x.cols();
-    if (mode == nn::HeadMode::torusN && D % 2) throw datasets::DataError(dir + ": torusN embeddings need an even width");
     const int64_t N = Q.x.rows() + R.x.rows();
     // The flat-torus angles (turns) the torus modes are quantised in; the sphere is quantised as is.
     const Mat uq = eval::quantisation_space(Q.x, mode), ur = eval::quantisation_space(R.x, mode);
