@@ -12,6 +12,7 @@
 #include "nn/io/atomic_file.hpp"
 #include "train/eval/evaluated_space.hpp"
 #include "train/eval/few_shot.hpp"
+#include "train/eval/head_modes.hpp"
 #include "train/eval/labelled_embeddings.hpp"
 
 #include <CLI/CLI.hpp>
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   app.add_option("--references", references_path, "reference embeddings .npy");
   app.add_option("--reference-labels", reference_labels, "reference labels (.npy or .csv)");
   app.add_option("--head", head, "geometry of the embeddings")
-      ->check(CLI::IsMember({"none", "sphere", "torusN", "torusC", "spherization"}));
+      ->check(CLI::IsMember(eval::head_mode_names()));
   app.add_option("--ways", ways, "few-shot: classes per episode (default 5, or every class when there are fewer)")
       ->check(CLI::Range(2, 100000));
   app.add_option("--episodes", episodes, "few-shot: episodes")->check(CLI::Range(1, 1000000))->capture_default_str();

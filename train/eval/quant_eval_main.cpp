@@ -30,6 +30,7 @@
 #include "nn/head_mode.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/eval/evaluated_space.hpp"
+#include "train/eval/head_modes.hpp"
 #include "train/eval/labelled_embeddings.hpp"
 #include "train/eval/precision.hpp"
 
@@ -53,6 +54,12 @@ struct Row {
   double precision = 0, circvar = 0, entropy = 0, qps = 0;
   int64_t distinct = 0;
 };
+
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& n : names) text += (text.empty() ? "" : ", ") + n;
+  return text;
+}
 
 double seconds(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -90,7 +97,7 @@ int main(int argc, char** argv) {
   std::string dir, head, csv_path, json_path;
   int threads = 2;
   app.add_option("--embeddings", dir, "torus-embed's output folder")->required()->check(CLI::ExistingDirectory);
-  app.add_option("--head", head, "override meta.json's head")->check(CLI::IsMember({"sphere", "torusN", "torusC"}));
+  app.add_option("--head", head, "override meta.json's head")->check(CLI::IsMember(eval::head_mode_names(eval::has_quantisation_table)));
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the table as CSV");
   app.add_option("--json", json_path, "also write the table as JSON");
@@ -100,7 +107,8 @@ int main(int argc, char** argv) {
     if (head.empty()) {
       head = meta_head;
       if (!eval::has_quantisation_table(nn::parse_head_mode(head)))
-        throw datasets::DataError(dir + "/meta.json: head \"" + head + "\" has no quantisation table (sphere, torusN, torusC)");
+        throw datasets::DataError(dir + "/meta.json: head \"" + head + "\" has no quantisation table (" +
+                                  join(eval::head_mode_names(eval::has_quantisation_table)) + ")");
     }
     const nn::HeadMode mode = nn::parse_head_mode(head);
     const bool torus = mode != nn::HeadMode::sphere;

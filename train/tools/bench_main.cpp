@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
   app.add_option("--workload", workload, "W1, W2, W5 or all")->check(CLI::IsMember({"W1", "W2", "W5", "all"}))->capture_default_str();
   app.add_option("--threads", threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
-  app.add_option("--head", head, "torusN or sphere")->check(CLI::IsMember({"torusN", "sphere"}))->capture_default_str();
+  app.add_option("--head", head, "torusN or sphere")->check(CLI::IsMember(std::vector<std::string>{nn::head_mode_name(nn::HeadMode::torusN),
+                                                       nn::head_mode_name(nn::HeadMode::sphere)}))->capture_default_str();
   app.add_option("--steps", steps, "timed W1 steps")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--warmup", warmup, "untimed W1 steps first")->check(CLI::Range(0, 100000))->capture_default_str();
   app.add_option("--batch", batch, "W1 batch")->check(CLI::Range(2, 60000))->capture_default_str();
