@@ -11,6 +11,7 @@
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
 #include "train/data_source.hpp"
+#include "train/elapsed.hpp"
 #include "train/embedding.hpp"
 #include "train/eval/evaluated_space.hpp"
 #include "train/model_factory.hpp"
@@ -29,10 +30,6 @@ namespace torus::train {
 namespace fs = std::filesystem;
 
 namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainConfig& c, const nn::NamedParameters<float>& params) {
   if (c.optimizer == "sgd") return std::make_unique<nn::Sgd<float>>(params, nn::SgdOptions{c.lr, c.momentum, c.nesterov, c.weight_decay});
   nn::AdamOptions a;

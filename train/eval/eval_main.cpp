@@ -10,6 +10,7 @@
 #include "geometry/circular_stats.hpp"
 #include "geometry/code_stats.hpp"
 #include "nn/io/atomic_file.hpp"
+#include "train/elapsed.hpp"
 #include "train/eval/evaluated_space.hpp"
 #include "train/eval/few_shot.hpp"
 #include "train/eval/head_modes.hpp"
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const eval::RowMatrix eq = eval::evaluated_space(q.x, mode), er = eval::evaluated_space(r.x, mode);
     const double p1 = eval::precision_at_1(eq, q.labels, er, r.labels, threads);
-    const double search_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double search_s = train::seconds_since(t0);
     eval::RowMatrix all(eq.rows() + er.rows(), eq.cols());
     all << eq, er;
     const double circvar = geometry::circular_variance_rows<float>(all);

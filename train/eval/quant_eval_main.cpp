@@ -29,6 +29,7 @@
 #include "geometry/product_quantizer.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/io/atomic_file.hpp"
+#include "train/elapsed.hpp"
 #include "train/eval/evaluated_space.hpp"
 #include "train/eval/head_modes.hpp"
 #include "train/eval/labelled_embeddings.hpp"
@@ -64,7 +65,7 @@ std::string join(const std::vector<std::string>& names) {
 double seconds(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
   f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return train::seconds_since(t0);
 }
 
 Mat stack(const Mat& a, const Mat& b) {

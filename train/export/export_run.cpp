@@ -5,6 +5,7 @@
 #include "nn/io/atomic_file.hpp"
 #include "nn/io/checkpoint.hpp"
 #include "nn/io/safetensors.hpp"
+#include "train/elapsed.hpp"
 #include "train/embedding.hpp"
 #include "train/eval/evaluated_space.hpp"
 #include "train/export/check.hpp"
@@ -53,10 +54,6 @@ geometry::CodeMatrix as_matrix(const std::vector<std::uint8_t>& codes, int K) {
   geometry::CodeMatrix m(int64_t(codes.size()) / K, K);
   std::copy(codes.begin(), codes.end(), m.data());
   return m;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace

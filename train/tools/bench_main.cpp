@@ -14,6 +14,7 @@
 #include "nn/fmnist_convnet.hpp"
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
+#include "train/elapsed.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -23,13 +24,10 @@
 #include <numeric>
 
 using namespace torus;
+using train::seconds_since;
 
 namespace {
 constexpr float kMean = 0.2860f, kStd = 0.3530f;
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());

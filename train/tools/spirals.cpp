@@ -3,6 +3,7 @@
 #include "autodiff/ops.hpp"
 #include "nn/adam.hpp"
 #include "nn/linear.hpp"
+#include "train/elapsed.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -69,7 +70,7 @@ SpiralsResult train_spirals(const SpiralsOptions& opt, const std::function<void(
       on_log(step, result.loss.back(), result.accuracy);
     }
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = train::seconds_since(start);
   return result;
 }
 
