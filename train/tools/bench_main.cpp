@@ -15,6 +15,7 @@
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
 #include "train/elapsed.hpp"
+#include "train/tools/bench_workloads.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -27,21 +28,10 @@ using namespace torus;
 using train::seconds_since;
 
 namespace {
-constexpr float kMean = 0.2860f, kStd = 0.3530f;
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-Tensor<float> batch_of(const datasets::ImageSet& set, int64_t first, int64_t count, std::vector<int>& labels) {
-  std::vector<int64_t> idx(count);
-  std::iota(idx.begin(), idx.end(), first);
-  std::vector<float> pixels;
-  datasets::normalized_images(set, idx, kMean, kStd, pixels);
-  labels.assign(set.labels.begin() + first, set.labels.begin() + first + count);
-  return Tensor<float>(Shape{count, 1, 28, 28}, pixels);
 }
 }  // namespace
 
@@ -118,7 +108,7 @@ int main(int argc, char** argv) {
     tape.set_profiling(profile);
     std::vector<std::vector<double>> node_forward, node_backward;  // [node][step]
     for (int it = 0; it < warmup + steps; ++it) {
-      const Tensor<float> x = batch_of(train, (it % batches) * batch, batch, labels);
+      const Tensor<float> x = tools::fmnist_batch(train, (it % batches) * batch, batch, labels);
       const auto t0 = std::chrono::steady_clock::now();
       tape.clear();
       sgd.zero_grad();
@@ -164,7 +154,7 @@ int main(int argc, char** argv) {
   if (workload == "W2" || workload == "all") {
     Tape<float> tape;
     NoGradGuard<float> no_grad(tape);
-    const Tensor<float> x = batch_of(train, 0, infer_batch, labels);
+    const Tensor<float> x = tools::fmnist_batch(train, 0, infer_batch, labels);
     std::vector<double> times;
     for (int it = 0; it < 3 + infer_reps; ++it) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -174,7 +164,7 @@ int main(int argc, char** argv) {
     }
     std::printf("{\"workload\":\"W2-throughput\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"images_per_s\":%.1f}\n", threads,
                 infer_batch, head.c_str(), infer_batch / median(times));
-    const Tensor<float> one = batch_of(train, 0, 1, labels);
+    const Tensor<float> one = tools::fmnist_batch(train, 0, 1, labels);
     std::vector<double> lat;
     for (int it = 0; it < 100 + latency_reps; ++it) {
       const auto t0 = std::chrono::steady_clock::now();
