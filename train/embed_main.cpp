@@ -8,7 +8,7 @@
 #include "nn/io/atomic_file.hpp"
 #include "train/embedding.hpp"
 #include "train/eval/evaluated_space.hpp"
-#include "train/training_state.hpp"
+#include "train/run_folder.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (out_dir.empty()) out_dir = run_dir + "/embeddings";
-  const std::string ck_path = checkpoint == "best" || checkpoint == "last" ? run_dir + "/" + checkpoint + ".ckpt" : checkpoint;
+  const std::string ck_path = train::checkpoint_path(run_dir, checkpoint);
   std::vector<std::string> splits;
   {
     std::stringstream ss(splits_text);
@@ -46,9 +46,7 @@ int main(int argc, char** argv) {
   }
   try {
     set_num_threads(threads);
-    train::TrainConfig config;
-    train::apply_toml_file(config, run_dir + "/config.toml");
-    train::validate(config);
+    const train::TrainConfig config = train::read_run_config(run_dir);
     std::vector<std::string> class_names;
     std::vector<train::Split> data;
     for (const auto& s : splits) data.push_back(train::load_split(config, s, &class_names));
@@ -56,9 +54,9 @@ int main(int argc, char** argv) {
     const train::Split& first = data.front();
     const std::vector<int64_t> input = first.is_images ? std::vector<int64_t>{first.images.channels, first.images.height, first.images.width}
                                                        : std::vector<int64_t>{first.features.dim};
-    std::mt19937_64 rng(uint64_t(config.seed));
-    train::Model model = train::make_model(config, input, rng);
-    const train::Progress p = train::load_weights(ck_path, train::architecture(config, input), *model.net);
+    train::TrainedModel trained = train::load_trained_model(config, input, ck_path);
+    train::Model& model = trained.model;
+    const train::Progress& p = trained.progress;
     const datasets::AugmentConfig normalization = train::dataset_normalization(config);
     fs::create_directories(out_dir);
     nlohmann::json meta = {{"head", config.head}, {"dim", config.dim}, {"dataset", config.dataset},

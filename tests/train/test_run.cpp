@@ -6,6 +6,7 @@
 #include "nn/io/checkpoint.hpp"
 #include "autodiff/ops.hpp"
 #include "train/nonfinite.hpp"
+#include "train/run_folder.hpp"
 #include "train/trainer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -192,6 +193,32 @@ TEST_CASE("a run on feature vectors: run folder, precision, and a resume that is
   wider.dim = 16;
   CHECK_THAT(error_of([&] { train::train_run(wider, part); }), Catch::Contains("last.ckpt"));
   CHECK(tensors_of(part.dir + "/last.ckpt") == b);
+}
+
+TEST_CASE("a run folder reads back: its configuration, checkpoint names, and the trained model", "[train][run]") {
+  const std::string dir = fresh_dir("run_folder");
+  train::TrainConfig c = features_config(dir);
+  c.epochs = 1;
+  train::RunOptions o;
+  o.dir = dir + "/run";
+  train::train_run(c, o);
+  const train::TrainConfig back = train::read_run_config(o.dir);
+  CHECK(train::to_toml(back) == train::to_toml(c));
+  CHECK(train::checkpoint_path(o.dir, "best") == o.dir + "/best.ckpt");
+  CHECK(train::checkpoint_path(o.dir, "last") == o.dir + "/last.ckpt");
+  CHECK(train::checkpoint_path(o.dir, dir + "/other.ckpt") == dir + "/other.ckpt");
+  const train::TrainedModel t = train::load_trained_model(back, {24}, train::checkpoint_path(o.dir, "last"));
+  CHECK(t.progress.epoch == 1);
+  CHECK_FALSE(t.model.net->training());
+  const auto saved = nn::io::tensors_under(nn::io::read_checkpoint(o.dir + "/last.ckpt"), nn::io::kModelPrefix);
+  for (const auto& [name, p] : t.model.net->parameters()) {
+    INFO(name);
+    REQUIRE(saved.count(name) == 1);
+    const Tensor<float>& w = saved.at(name);
+    CHECK(std::vector<float>(p->value.data(), p->value.data() + p->value.numel()) ==
+          std::vector<float>(w.data(), w.data() + w.numel()));
+  }
+  CHECK_THAT(error_of([&] { train::load_trained_model(back, {25}, o.dir + "/last.ckpt"); }), Catch::Contains("last.ckpt"));
 }
 
 TEST_CASE("--debug names the first op with a non-finite value or gradient", "[train][debug]") {
