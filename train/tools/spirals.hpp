@@ -1,6 +1,6 @@
 // The engine's demonstration job: an MLP with two tanh hidden layers learns the classic
 // two-spirals set (two interleaved spirals, one per class) with full-batch Adam and softmax
-// cross-entropy, all on the tape. It stands in for the training binary until that exists.
+// cross-entropy, all on the tape: the smallest whole training job, for reading the engine at work.
 #pragma once
 
 #include "autodiff/tensor.hpp"
