@@ -10,7 +10,7 @@
 #include <numbers>
 #include <random>
 
-namespace torus::demo {
+namespace torus::tools {
 
 void make_spirals(int n, double noise, uint64_t seed, Tensor<float>& points, std::vector<int>& labels) {
   std::mt19937_64 rng(seed);
@@ -74,4 +74,4 @@ SpiralsResult train_spirals(const SpiralsOptions& opt, const std::function<void(
   return result;
 }
 
-}  // namespace torus::demo
+}  // namespace torus::tools

@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-namespace torus::demo {
+namespace torus::tools {
 
 struct SpiralsOptions {
   int points_per_class = 200;
@@ -34,4 +34,4 @@ void make_spirals(int points_per_class, double noise, uint64_t seed, Tensor<floa
 SpiralsResult train_spirals(const SpiralsOptions& opt,
                             const std::function<void(int, double, double)>& on_log = nullptr);
 
-}  // namespace torus::demo
+}  // namespace torus::tools

@@ -8,7 +8,7 @@
 #include <cstdio>
 
 int main(int argc, char** argv) {
-  torus::demo::SpiralsOptions opt;
+  torus::tools::SpiralsOptions opt;
   int threads = 1;
   CLI::App app{"Trains an MLP with two tanh hidden layers on the two-spirals set and prints its loss curve."};
   app.add_option("--seed", opt.seed, "random seed for data and weights")->capture_default_str();
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
               opt.points_per_class, opt.hidden, opt.hidden, opt.learning_rate, opt.steps,
               static_cast<unsigned long long>(opt.seed));
   std::printf("%6s  %10s  %8s\n", "step", "loss", "accuracy");
-  const auto result = torus::demo::train_spirals(opt, [](int step, double loss, double acc) {
+  const auto result = torus::tools::train_spirals(opt, [](int step, double loss, double acc) {
     std::printf("%6d  %10.6f  %7.2f%%\n", step, loss, 100 * acc);
     std::fflush(stdout);
   });

@@ -3,7 +3,7 @@
 
 #include "train/tools/spirals.hpp"
 
-using namespace torus::demo;
+using namespace torus::tools;
 
 TEST_CASE("the MLP fits the two spirals above 95% and the loss falls", "[train]") {
   SpiralsOptions opt;
