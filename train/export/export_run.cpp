@@ -215,6 +215,34 @@ bool check_c(const CheckInputs& in, const std::string& cc, const std::string& ou
   compare_with_float(in, cpp_test, report);
   return c.self_test == 0 && differing_images == 0;
 }
+// --check: compile and run the C in a temporary folder, compare, and write check.json.
+nlohmann::json check_export(const CheckInputs& in, const std::string& out_dir, const GeneratedC& code,
+                            const std::string& calibration_text, std::chrono::steady_clock::time_point t0) {
+  const std::string cc = find_c_compiler();
+  if (cc.empty()) throw ExportError("--check: no C compiler found (set CC or install gcc)");
+  std::string tmpl = (fs::temp_directory_path() / "torus-export-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw ExportError("--check: cannot create a temporary folder in " + fs::temp_directory_path().string());
+  const std::string work = tmpl;
+  nlohmann::json report;
+  try {
+    const bool passed = check_c(in, cc, out_dir, work, report);
+    report["compiler"] = cc;
+    report["passed"] = passed;
+    report["calibration"] = calibration_text;
+    report["checkpoint"] = in.src.ck_path;
+    report["epoch"] = in.src.ck.epoch;
+    report["torus_model_c_bytes"] = code.source.size();
+    report["torus_model_h_bytes"] = code.header.size();
+    report["weight_bytes"] = in.qnet.conv1_w.size() + in.qnet.conv2_w.size() + in.qnet.fc1_w.size() + in.qnet.fc2_w.size();
+    report["seconds_total"] = seconds_since(t0);
+  } catch (...) {
+    fs::remove_all(work);
+    throw;
+  }
+  fs::remove_all(work);
+  nn::io::write_file_atomic(out_dir + "/check.json", report.dump(2) + "\n");
+  return report;
+}
 }  // namespace
 
 ExportResult run_export(const ExportOptions& o, std::FILE* log) {
@@ -250,31 +278,10 @@ ExportResult run_export(const ExportOptions& o, std::FILE* log) {
                " bytes), weights.safetensors");
   if (!o.check) return result;
 
-  const std::string cc = find_c_compiler();
-  if (cc.empty()) throw ExportError("--check: no C compiler found (set CC or install gcc)");
-  std::string tmpl = (fs::temp_directory_path() / "torus-export-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw ExportError("--check: cannot create a temporary folder in " + fs::temp_directory_path().string());
-  const std::string work = tmpl;
-  nlohmann::json report;
-  try {
-    result.check_passed = check_c(CheckInputs{qnet, src, train, test, normalization, o.threads}, cc, out_dir, work, report);
-    report["compiler"] = cc;
-    report["passed"] = result.check_passed;
-    report["calibration"] = calibration_text;
-    report["checkpoint"] = src.ck_path;
-    report["epoch"] = src.ck.epoch;
-    report["torus_model_c_bytes"] = code.source.size();
-    report["torus_model_h_bytes"] = code.header.size();
-    report["weight_bytes"] = qnet.conv1_w.size() + qnet.conv2_w.size() + qnet.fc1_w.size() + qnet.fc2_w.size();
-    report["seconds_total"] = seconds_since(t0);
-  } catch (...) {
-    fs::remove_all(work);
-    throw;
-  }
-  fs::remove_all(work);
-  nn::io::write_file_atomic(out_dir + "/check.json", report.dump(2) + "\n");
+  result.check = check_export(CheckInputs{qnet, src, train, test, normalization, o.threads}, out_dir, code,
+                              calibration_text, t0);
+  result.check_passed = result.check["passed"].get<bool>();
   result.files.push_back(out_dir + "/check.json");
-  result.check = report;
   return result;
 }
 
