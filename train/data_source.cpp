@@ -79,7 +79,7 @@ Split Split::subset(const std::vector<int64_t>& indices) const {
 
 datasets::AugmentConfig dataset_normalization(const TrainConfig& c) {
   datasets::AugmentConfig a;
-  if (c.dataset == "fashion-mnist") a.mean = {0.2860f}, a.std = {0.3530f};  // benchmarks.md
+  if (c.dataset == "fashion-mnist") a.mean = {kFashionMnistMean}, a.std = {kFashionMnistStd};
   else if (c.dataset == "mnist") a.mean = {0.1307f}, a.std = {0.3081f};
   else if (c.dataset == "cifar10") a.mean = {0.4914f, 0.4822f, 0.4465f}, a.std = {0.2470f, 0.2435f, 0.2616f};
   else if (c.dataset == "cifar100") a.mean = {0.5071f, 0.4865f, 0.4409f}, a.std = {0.2673f, 0.2564f, 0.2762f};

@@ -16,6 +16,10 @@
 
 namespace torus::train {
 
+// Fashion-MNIST's pixel mean and standard deviation (benchmarks.md): the normalisation of every
+// Fashion-MNIST run and of torus-bench's workloads.
+inline constexpr float kFashionMnistMean = 0.2860f, kFashionMnistStd = 0.3530f;
+
 struct Split {
   bool is_images = true;
   datasets::ImageSet images;      // when is_images

@@ -7,7 +7,8 @@
 #include "autodiff/parallel.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/embedding.hpp"
-#include "train/training_state.hpp"
+#include "train/eval/evaluated_space.hpp"
+#include "train/run_folder.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,51 @@
 
 using namespace torus;
 namespace fs = std::filesystem;
+
+namespace {
+// "train,test" -> {"train", "test"}; an unknown split is named in `bad` and the list is empty.
+std::vector<std::string> parse_splits(const std::string& text, std::string& bad) {
+  std::vector<std::string> splits;
+  std::stringstream ss(text);
+  std::string s;
+  while (std::getline(ss, s, ',')) {
+    if (s != "train" && s != "test") {
+      bad = s;
+      return {};
+    }
+    splits.push_back(s);
+  }
+  return splits;
+}
+
+nlohmann::json meta_of(const train::TrainConfig& config, const std::string& ck_path, const train::Progress& p,
+                       const std::vector<std::string>& class_names) {
+  return {{"head", config.head}, {"dim", config.dim}, {"dataset", config.dataset},
+          {"checkpoint", ck_path}, {"epoch", p.epoch}, {"step", p.step}, {"class_names", class_names},
+          {"representation", config.head == "torusN"   ? "unit pairs (z_2k, z_2k+1); angles in turns"
+                             : config.head == "torusC" ? "coordinates mod 1 (turns)"
+                             : config.head == "sphere" ? "unit vectors"
+                                                       : "head output"}};
+}
+
+// <split>_embeddings.npy, <split>_labels.npy and for torusN <split>_angles.npy; returns the split's
+// entry of meta.json.
+nlohmann::json write_split(train::Model& model, const train::Split& data, const std::string& split,
+                           const datasets::AugmentConfig& normalization, const std::string& out_dir) {
+  const eval::RowMatrix z = train::embed_split(model, data, normalization);
+  const std::string stem = out_dir + "/" + split;
+  datasets::write_npy(stem + "_embeddings.npy", z.data(), z.rows(), z.cols());
+  const auto& labels = data.labels();
+  datasets::write_npy(stem + "_labels.npy", std::vector<int64_t>(labels.begin(), labels.end()));
+  if (model.mode == nn::HeadMode::torusN) {
+    const eval::RowMatrix u = eval::torus_angles(z, model.mode);
+    datasets::write_npy(stem + "_angles.npy", u.data(), u.rows(), u.cols());
+  }
+  std::fprintf(stderr, "torus-embed: %s: %lld x %lld -> %s_embeddings.npy\n", split.c_str(), static_cast<long long>(z.rows()),
+               static_cast<long long>(z.cols()), stem.c_str());
+  return {{"count", z.rows()}, {"embeddings", split + "_embeddings.npy"}, {"labels", split + "_labels.npy"}};
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Embeds a dataset's splits with a trained run's checkpoint and writes .npy files."};
@@ -30,24 +76,16 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (out_dir.empty()) out_dir = run_dir + "/embeddings";
-  const std::string ck_path = checkpoint == "best" || checkpoint == "last" ? run_dir + "/" + checkpoint + ".ckpt" : checkpoint;
-  std::vector<std::string> splits;
-  {
-    std::stringstream ss(splits_text);
-    std::string s;
-    while (std::getline(ss, s, ','))
-      if (s != "train" && s != "test") {
-        std::fprintf(stderr, "torus-embed: --splits: unknown split \"%s\"; valid: train, test\n", s.c_str());
-        return 2;
-      } else {
-        splits.push_back(s);
-      }
+  const std::string ck_path = train::checkpoint_path(run_dir, checkpoint);
+  std::string bad;
+  const std::vector<std::string> splits = parse_splits(splits_text, bad);
+  if (!bad.empty()) {
+    std::fprintf(stderr, "torus-embed: --splits: unknown split \"%s\"; valid: train, test\n", bad.c_str());
+    return 2;
   }
   try {
     set_num_threads(threads);
-    train::TrainConfig config;
-    train::apply_toml_file(config, run_dir + "/config.toml");
-    train::validate(config);
+    const train::TrainConfig config = train::read_run_config(run_dir);
     std::vector<std::string> class_names;
     std::vector<train::Split> data;
     for (const auto& s : splits) data.push_back(train::load_split(config, s, &class_names));
@@ -55,32 +93,12 @@ int main(int argc, char** argv) {
     const train::Split& first = data.front();
     const std::vector<int64_t> input = first.is_images ? std::vector<int64_t>{first.images.channels, first.images.height, first.images.width}
                                                        : std::vector<int64_t>{first.features.dim};
-    std::mt19937_64 rng(uint64_t(config.seed));
-    train::Model model = train::make_model(config, input, rng);
-    const train::Progress p = train::load_weights(ck_path, train::architecture(config, input), *model.net);
+    train::TrainedModel trained = train::load_trained_model(config, input, ck_path);
     const datasets::AugmentConfig normalization = train::dataset_normalization(config);
     fs::create_directories(out_dir);
-    nlohmann::json meta = {{"head", config.head}, {"dim", config.dim}, {"dataset", config.dataset},
-                           {"checkpoint", ck_path}, {"epoch", p.epoch}, {"step", p.step}, {"class_names", class_names},
-                           {"representation", config.head == "torusN"   ? "unit pairs (z_2k, z_2k+1); angles in turns"
-                                              : config.head == "torusC" ? "coordinates mod 1 (turns)"
-                                              : config.head == "sphere" ? "unit vectors"
-                                                                        : "head output"}};
-    for (size_t i = 0; i < splits.size(); ++i) {
-      const eval::RowMatrix z = train::embed_split(model, data[i], normalization);
-      const std::string stem = out_dir + "/" + splits[i];
-      datasets::write_npy(stem + "_embeddings.npy", z.data(), z.rows(), z.cols());
-      const auto& labels = data[i].labels();
-      datasets::write_npy(stem + "_labels.npy", std::vector<int64_t>(labels.begin(), labels.end()));
-      if (model.mode == nn::HeadMode::torusN) {
-        const eval::RowMatrix u = train::torus_angles(z, model.mode);
-        datasets::write_npy(stem + "_angles.npy", u.data(), u.rows(), u.cols());
-      }
-      meta["splits"][splits[i]] = {{"count", z.rows()}, {"embeddings", splits[i] + "_embeddings.npy"},
-                                   {"labels", splits[i] + "_labels.npy"}};
-      std::fprintf(stderr, "torus-embed: %s: %lld x %lld -> %s_embeddings.npy\n", splits[i].c_str(),
-                   static_cast<long long>(z.rows()), static_cast<long long>(z.cols()), stem.c_str());
-    }
+    nlohmann::json meta = meta_of(config, ck_path, trained.progress, class_names);
+    for (size_t i = 0; i < splits.size(); ++i)
+      meta["splits"][splits[i]] = write_split(trained.model, data[i], splits[i], normalization, out_dir);
     nn::io::write_file_atomic(out_dir + "/meta.json", meta.dump(2) + "\n");
     std::printf("%s\n", out_dir.c_str());
     return 0;

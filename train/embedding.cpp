@@ -1,10 +1,5 @@
 #include "train/embedding.hpp"
 
-#include "geometry/clifford_torus.hpp"
-#include "geometry/sphere.hpp"
-
-#include <stdexcept>
-
 namespace torus::train {
 
 eval::RowMatrix embed_split(Model& model, const Split& split, const datasets::AugmentConfig& normalization,
@@ -32,20 +27,6 @@ eval::RowMatrix embed_split(Model& model, const Split& split, const datasets::Au
   }
   model.net->set_training(was_training);
   return z;
-}
-
-eval::RowMatrix evaluated_space(const eval::RowMatrix& z, nn::HeadMode mode) {
-  switch (mode) {
-    case nn::HeadMode::torusC: return geometry::clifford_project<float>(z);
-    case nn::HeadMode::spherization: return geometry::l2_normalize_rows<float>(z);
-    default: return z;
-  }
-}
-
-eval::RowMatrix torus_angles(const eval::RowMatrix& z, nn::HeadMode mode) {
-  if (mode == nn::HeadMode::torusN) return geometry::unwrap_pairs<float>(z);
-  if (mode == nn::HeadMode::torusC) return z;
-  throw std::invalid_argument(std::string("torus_angles: head ") + nn::head_mode_name(mode) + " has no angles");
 }
 
 }  // namespace torus::train

@@ -1,5 +1,7 @@
 #include "train/train_config.hpp"
 
+#include "train/eval/head_modes.hpp"
+
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
@@ -27,7 +29,7 @@ Setting entry(std::string key, std::string help, M member, std::vector<std::stri
 }
 
 std::vector<Setting> make_settings() {
-  const std::vector<std::string> heads = {"none", "sphere", "torusN", "torusC", "spherization"};
+  const std::vector<std::string> heads = eval::head_mode_names();
   return {
       entry("data.dataset", "fashion-mnist, mnist, cifar10, cifar100, folder (one subfolder per class) or features (.npy)", &C::dataset, {"fashion-mnist", "mnist", "cifar10", "cifar100", "folder", "features"}),
       entry("data.path", "training data: IDX / CIFAR folder, image folder, or features .npy (empty: standard location)", &C::path),

@@ -15,6 +15,39 @@
 using namespace torus;
 namespace fs = std::filesystem;
 
+namespace {
+// --resume DIR: the run's own config.toml; only the epochs and the threads may change.
+void resumed_config(const std::string& resume_dir, const std::vector<std::pair<std::string, std::string>>& pending,
+                    train::TrainConfig& config, train::RunOptions& options) {
+  options.dir = resume_dir;
+  options.resume = true;
+  train::apply_toml_file(config, resume_dir + "/config.toml");
+  for (const auto& [key, text] : pending)
+    if (key != "train.epochs" && key != "train.threads")
+      throw train::ConfigError("--" + key + ": a resumed run keeps its configuration; only --train.epochs and "
+                               "--train.threads may change");
+  train::apply_flags(config, pending);
+  if (!fs::exists(resume_dir + "/last.ckpt"))
+    throw train::ConfigError(resume_dir + ": no last.ckpt to resume from (the run ended before its first epoch)");
+}
+
+// A new run: the file, then the flags; the folder named by --out or by the configuration, which
+// must not hold a run already unless --overwrite.
+void new_run_config(const std::string& config_path, const std::string& out_dir, bool overwrite,
+                    const std::vector<std::pair<std::string, std::string>>& pending, train::TrainConfig& config,
+                    train::RunOptions& options) {
+  if (!config_path.empty()) train::apply_toml_file(config, config_path);
+  train::apply_flags(config, pending);
+  train::validate(config);
+  options.dir = !out_dir.empty() ? out_dir
+                                 : "runs/" + config.dataset + "-" + config.head + "-D" + std::to_string(config.dim) +
+                                       "-seed" + std::to_string(config.seed);
+  if (!overwrite && (fs::exists(options.dir + "/last.ckpt") || fs::exists(options.dir + "/metrics.csv")))
+    throw train::ConfigError(options.dir + " already holds a run: continue it with --resume " + options.dir +
+                             ", start over with --overwrite, or choose another --out");
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Trains a torus (or sphere) embedding network with SupCon and KoLeo into a run folder."};
   std::string config_path, out_dir, resume_dir;
@@ -37,28 +70,8 @@ int main(int argc, char** argv) {
   options.debug = debug;
   options.terminal = isatty(fileno(stderr));
   try {
-    if (!resume_dir.empty()) {
-      options.dir = resume_dir;
-      options.resume = true;
-      train::apply_toml_file(config, resume_dir + "/config.toml");
-      for (const auto& [key, text] : pending)
-        if (key != "train.epochs" && key != "train.threads")
-          throw train::ConfigError("--" + key + ": a resumed run keeps its configuration; only --train.epochs and "
-                                   "--train.threads may change");
-      train::apply_flags(config, pending);
-      if (!fs::exists(resume_dir + "/last.ckpt"))
-        throw train::ConfigError(resume_dir + ": no last.ckpt to resume from (the run ended before its first epoch)");
-    } else {
-      if (!config_path.empty()) train::apply_toml_file(config, config_path);
-      train::apply_flags(config, pending);
-      train::validate(config);
-      options.dir = !out_dir.empty() ? out_dir
-                                     : "runs/" + config.dataset + "-" + config.head + "-D" + std::to_string(config.dim) +
-                                           "-seed" + std::to_string(config.seed);
-      if (!overwrite && (fs::exists(options.dir + "/last.ckpt") || fs::exists(options.dir + "/metrics.csv")))
-        throw train::ConfigError(options.dir + " already holds a run: continue it with --resume " + options.dir +
-                                 ", start over with --overwrite, or choose another --out");
-    }
+    if (!resume_dir.empty()) resumed_config(resume_dir, pending, config, options);
+    else new_run_config(config_path, out_dir, overwrite, pending, config, options);
     train::validate(config);
     std::fprintf(stderr, "torus-train: %s, %s D%lld, %s, %lld epochs -> %s\n", config.dataset.c_str(), config.head.c_str(),
                  static_cast<long long>(config.dim), config.arch.c_str(), static_cast<long long>(config.epochs),

@@ -11,7 +11,9 @@
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
 #include "train/data_source.hpp"
+#include "train/elapsed.hpp"
 #include "train/embedding.hpp"
+#include "train/eval/evaluated_space.hpp"
 #include "train/model_factory.hpp"
 #include "train/nonfinite.hpp"
 #include "train/plot.hpp"
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 
 namespace torus::train {
@@ -28,10 +31,6 @@ namespace torus::train {
 namespace fs = std::filesystem;
 
 namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainConfig& c, const nn::NamedParameters<float>& params) {
   if (c.optimizer == "sgd") return std::make_unique<nn::Sgd<float>>(params, nn::SgdOptions{c.lr, c.momentum, c.nesterov, c.weight_decay});
   nn::AdamOptions a;
@@ -75,7 +74,7 @@ nn::LrSchedule make_schedule(const TrainConfig& c) {
 void write_scatter(const std::string& path, const TrainConfig& c, nn::HeadMode mode, const eval::RowMatrix& z,
                    const std::vector<int>& labels, const std::vector<std::string>& names) {
   const bool torus = mode == nn::HeadMode::torusN || mode == nn::HeadMode::torusC;
-  const eval::RowMatrix u = torus ? torus_angles(z, mode) : z;
+  const eval::RowMatrix u = torus ? eval::torus_angles(z, mode) : z;
   std::vector<float> x(size_t(u.rows())), y(size_t(u.rows()));
   for (Eigen::Index i = 0; i < u.rows(); ++i) {
     x[size_t(i)] = torus ? u(i, c.circle_x) : 0.5f * (u(i, c.circle_x) + 1);
@@ -105,155 +104,217 @@ void write_curves(const std::string& dir, const std::vector<EpochMetrics>& rows)
   write_line_plot(dir + "/loss.png", "training loss per epoch", "epoch", losses);
   write_line_plot(dir + "/precision.png", "precision@1 of held-out queries", "epoch", {p1});
 }
+
+// Everything one run carries from epoch to epoch.
+struct Run {
+  Model model;
+  nlohmann::json arch;  // what checkpoints must match
+  nn::NamedParameters<float> params;
+  std::unique_ptr<nn::Optimizer<float>> optimizer;
+  nn::LrSchedule schedule;
+  std::unique_ptr<nn::Ema<float>> ema;  // null when train.ema = 0
+  Progress progress;
+};
+
+// The model, its optimiser, schedule and EMA; a resumed run then takes all of them (and its
+// progress) from last.ckpt. Nothing is written yet.
+Run build_run(const TrainConfig& config, const RunOptions& options, const Dataset& data) {
+  std::mt19937_64 rng(config.seed);
+  Run run;
+  run.model = make_model(config, data.input_shape, rng);
+  run.arch = architecture(config, data.input_shape);
+  run.params = run.model.net->parameters();
+  // Initial weights from a file replace the random ones (all names and shapes must match); a
+  // resumed run takes its weights from the checkpoint instead.
+  if (!config.init.empty() && !options.resume) nn::io::load_parameters(config.init, run.params);
+  run.optimizer = make_optimizer(config, run.params);
+  run.schedule = make_schedule(config);
+  if (config.ema > 0) run.ema = std::make_unique<nn::Ema<float>>(run.params, config.ema);
+  if (options.resume)
+    run.progress = restore_last(options.dir + "/last.ckpt", run.arch, *run.model.net, *run.optimizer, run.ema.get());
+  return run;
+}
+
+// Only once the data is read and the checkpoint accepted does the run folder change: a new run
+// clears what an earlier one left, and config.toml is (re)written either way.
+void prepare_run_folder(const TrainConfig& config, const RunOptions& options) {
+  fs::create_directories(options.dir);
+  if (!options.resume)
+    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png"})
+      fs::remove(options.dir + "/" + f);
+  nn::io::write_file_atomic(options.dir + "/config.toml", to_toml(config));
+}
+
+// The best epoch among the rows a resumed run keeps.
+RunSummary summary_of(const MetricsLog& metrics) {
+  RunSummary summary;
+  for (const auto& r : metrics.rows())
+    if (r.precision_at_1 > summary.best_precision_at_1) summary.best_precision_at_1 = r.precision_at_1, summary.best_epoch = r.epoch;
+  return summary;
+}
+
+std::unique_ptr<datasets::BatchLoader> make_loader(const TrainConfig& config, const Dataset& data) {
+  datasets::LoaderConfig lc;
+  lc.batch = config.batch;
+  lc.views = int(config.views);
+  lc.seed = uint64_t(config.seed);
+  lc.augment = augmentation(config, data.normalization);
+  auto loader = data.train.is_images ? std::make_unique<datasets::BatchLoader>(data.train.images, lc)
+                                     : std::make_unique<datasets::BatchLoader>(data.train.features, lc);
+  if (loader->batches_per_epoch() < 1)
+    throw ConfigError("train.batch: " + std::to_string(config.batch) + " is more than the " +
+                      std::to_string(data.train.size()) + " training samples");
+  return loader;
+}
+
+struct StepLosses {
+  double loss = 0, supcon = 0, koleo = 0;
+};
+
+// One optimiser step on one batch: forward, SupCon plus weighted KoLeo, backward, the finiteness
+// checks, clipping, the step, EMA and torusC's rewrap. `where` names the step if it must stop.
+StepLosses train_step(Run& run, const TrainConfig& config, const RunOptions& options, const datasets::Batch& batch,
+                      bool images, Tape<float>& tape, const std::function<std::string()>& where) {
+  std::vector<int64_t> dims = {batch.views * batch.count};
+  if (images) dims.insert(dims.end(), {batch.channels, batch.height, batch.width});
+  else dims.push_back(batch.width);
+  tape.clear();
+  const Var<float> z = run.model.net->forward(tape.constant(Tensor<float>(Shape(dims), batch.pixels)));
+  const auto cf = nn::contrastive_features(z, run.model.mode);
+  nn::SupConOptions supcon_opt;
+  supcon_opt.temperature = config.temperature;
+  supcon_opt.base_temperature = config.base_temperature;
+  const auto sup = nn::supcon_loss(cf.f, batch.labels, int(batch.views), cf.scale, supcon_opt);
+  StepLosses out;
+  Var<float> loss = sup.loss;
+  if (config.koleo > 0) {
+    const Var<float> kl = nn::koleo_loss(cf.f, int(batch.views));
+    out.koleo = kl.value().item();
+    loss = loss + kl * config.koleo;
+  }
+  out.loss = loss.value().item();
+  out.supcon = sup.loss.value().item();
+  // Built only when the run stops: the step itself allocates no message.
+  auto stopped = [&](const std::string& what) {
+    return TrainingStopped(where() + ": " + what +
+                           (options.debug ? "; " + first_nonfinite_op(tape) : "; rerun with --debug to find the op"));
+  };
+  if (!std::isfinite(out.loss)) throw stopped("the loss is " + std::to_string(out.loss));
+  run.optimizer->zero_grad();
+  tape.backward(loss);
+  for (const auto& [name, p] : run.params)
+    if (p->grad.shape() == p->value.shape() && !all_finite(p->grad)) throw stopped("the gradient of " + name + " is not finite");
+  if (config.clip_value > 0) nn::clip_grad_value(run.params, config.clip_value);
+  if (config.clip_norm > 0) nn::clip_grad_norm(run.params, config.clip_norm);
+  run.optimizer->step();
+  if (run.ema) run.ema->update();
+  if (run.model.head) run.model.head->rewrap();
+  ++run.progress.step;
+  return out;
+}
+
+struct EpochLosses {
+  StepLosses mean;  // over the epoch's batches
+  double seconds = 0;
+  int64_t batches = 0;
+};
+
+// Every batch of one epoch, with the progress bar.
+EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
+                        datasets::BatchLoader& loader, int64_t epoch, ProgressLine& progress_line, Tape<float>& tape) {
+  run.optimizer->set_lr(run.schedule.at(epoch));
+  run.model.net->set_training(true);
+  loader.start_epoch(epoch);
+  const int64_t batches = loader.batches_per_epoch();
+  StepLosses sum;
+  int64_t b = 0;
+  datasets::Batch batch;
+  const auto epoch_start = std::chrono::steady_clock::now();
+  while (loader.next(batch)) {
+    ++b;
+    const auto where = [&] {
+      return "step " + std::to_string(run.progress.step + 1) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
+             std::to_string(b) + ")";
+    };
+    const StepLosses step = train_step(run, config, options, batch, data.train.is_images, tape, where);
+    sum.loss += step.loss, sum.supcon += step.supcon, sum.koleo += step.koleo;
+    const double elapsed = seconds_since(epoch_start);
+    const double rate = double(b * batch.count) / elapsed;
+    const double left = elapsed / double(b) * double(batches - b) +
+                        elapsed / double(b) * double(batches) * double(config.epochs - epoch - 1);
+    progress_line.step(epoch + 1, config.epochs, b, batches, sum.loss / double(b), rate, left);
+  }
+  return {{sum.loss / double(b), sum.supcon / double(b), sum.koleo / double(b)}, seconds_since(epoch_start), b};
+}
+
+// precision@1 of the held-out queries against the references, with the averaged weights when EMA
+// is on (as the reference does); a new best writes best.ckpt, and the scatter is redrawn.
+double evaluate_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
+                      RunSummary& summary, bool& best) {
+  if (run.ema) run.ema->swap();
+  const eval::RowMatrix zq = embed_split(run.model, data.queries, data.normalization);
+  const eval::RowMatrix zr = embed_split(run.model, data.references, data.normalization);
+  const double p1 = eval::precision_at_1(eval::evaluated_space(zq, run.model.mode), data.queries.labels(),
+                                         eval::evaluated_space(zr, run.model.mode), data.references.labels(),
+                                         int(config.threads));
+  best = p1 > summary.best_precision_at_1 || summary.best_epoch == 0;
+  if (best) {
+    summary.best_precision_at_1 = p1;
+    summary.best_epoch = run.progress.epoch;
+    save_best(options.dir + "/best.ckpt", run.arch, run.progress, *run.model.net);
+  }
+  if (run.model.mode != nn::HeadMode::none)
+    write_scatter(options.dir + "/embeddings.png", config, run.model.mode, zq, data.queries.labels(), data.class_names);
+  if (run.ema) run.ema->swap();
+  return p1;
+}
+
+// The epoch's metrics row, the curves, and its line on the terminal.
+void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& options, const EpochLosses& losses,
+               double p1, bool best, double run_seconds, MetricsLog& metrics, ProgressLine& progress_line) {
+  EpochMetrics row;
+  row.epoch = run.progress.epoch;
+  row.loss = losses.mean.loss;
+  row.supcon = losses.mean.supcon;
+  row.koleo = losses.mean.koleo;
+  row.precision_at_1 = p1;
+  row.lr = run.schedule.at(run.progress.epoch - 1);
+  row.images_per_s = double(losses.batches * config.batch) / losses.seconds;
+  row.seconds = run_seconds;
+  metrics.append(row);
+  write_curves(options.dir, metrics.rows());
+  char text[256];
+  std::snprintf(text, sizeof text, "epoch %lld/%lld  loss %.4f  precision@1 %.4f%s  lr %.4g  %.0f img/s  %.1f s",
+                static_cast<long long>(run.progress.epoch), static_cast<long long>(config.epochs), row.loss, p1,
+                best ? " (best)" : "", row.lr, row.images_per_s, losses.seconds);
+  progress_line.line(text);
+}
 }  // namespace
 
 RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
   validate(config);
   set_num_threads(int(config.threads));
   const Dataset data = load_dataset(config);
-  std::mt19937_64 rng(config.seed);
-  Model model = make_model(config, data.input_shape, rng);
-  const nlohmann::json arch = architecture(config, data.input_shape);
-  const auto params = model.net->parameters();
-  // Initial weights from a file replace the random ones (all names and shapes must match); a
-  // resumed run takes its weights from the checkpoint instead.
-  if (!config.init.empty() && !options.resume) nn::io::load_parameters(config.init, params);
-  auto optimizer = make_optimizer(config, params);
-  const nn::LrSchedule schedule = make_schedule(config);
-  std::unique_ptr<nn::Ema<float>> ema;
-  if (config.ema > 0) ema = std::make_unique<nn::Ema<float>>(params, config.ema);
-
-  const std::string dir = options.dir;
-  const std::string last_path = dir + "/last.ckpt", best_path = dir + "/best.ckpt";
-  Progress progress;
-  if (options.resume) progress = restore_last(last_path, arch, *model.net, *optimizer, ema.get());
-  // Only now, with the data read and the checkpoint accepted, does the run folder change.
-  fs::create_directories(dir);
-  if (!options.resume)
-    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png"})
-      fs::remove(dir + "/" + f);
-  nn::io::write_file_atomic(dir + "/config.toml", to_toml(config));
-  MetricsLog metrics(dir + "/metrics.csv", options.resume ? progress.epoch : -1);
-  RunSummary summary;
-  for (const auto& r : metrics.rows())
-    if (r.precision_at_1 > summary.best_precision_at_1) summary.best_precision_at_1 = r.precision_at_1, summary.best_epoch = r.epoch;
-
-  datasets::LoaderConfig lc;
-  lc.batch = config.batch;
-  lc.views = int(config.views);
-  lc.seed = uint64_t(config.seed);
-  lc.augment = augmentation(config, data.normalization);
-  std::unique_ptr<datasets::BatchLoader> loader =
-      data.train.is_images ? std::make_unique<datasets::BatchLoader>(data.train.images, lc)
-                           : std::make_unique<datasets::BatchLoader>(data.train.features, lc);
-  const int64_t batches = loader->batches_per_epoch();
-  if (batches < 1)
-    throw ConfigError("train.batch: " + std::to_string(config.batch) + " is more than the " +
-                      std::to_string(data.train.size()) + " training samples");
-
-  nn::SupConOptions supcon_opt;
-  supcon_opt.temperature = config.temperature;
-  supcon_opt.base_temperature = config.base_temperature;
+  Run run = build_run(config, options, data);
+  prepare_run_folder(config, options);
+  MetricsLog metrics(options.dir + "/metrics.csv", options.resume ? run.progress.epoch : -1);
+  RunSummary summary = summary_of(metrics);
+  const std::unique_ptr<datasets::BatchLoader> loader = make_loader(config, data);
   ProgressLine progress_line(options.terminal);
   Tape<float> tape;
-  datasets::Batch batch;
-  std::vector<int64_t> dims;
   const auto run_start = std::chrono::steady_clock::now();
-  double train_seconds = 0;
-
-  for (int64_t epoch = progress.epoch; epoch < config.epochs; ++epoch) {
-    const double lr = schedule.at(epoch);
-    optimizer->set_lr(lr);
-    model.net->set_training(true);
-    loader->start_epoch(epoch);
-    double sum_loss = 0, sum_supcon = 0, sum_koleo = 0;
-    int64_t b = 0;
-    const auto epoch_start = std::chrono::steady_clock::now();
-    while (loader->next(batch)) {
-      ++b;
-      dims.assign({batch.views * batch.count});
-      if (data.train.is_images) dims.insert(dims.end(), {batch.channels, batch.height, batch.width});
-      else dims.push_back(batch.width);
-      tape.clear();
-      const Var<float> z = model.net->forward(tape.constant(Tensor<float>(Shape(dims), batch.pixels)));
-      const auto cf = nn::contrastive_features(z, model.mode);
-      const auto sup = nn::supcon_loss(cf.f, batch.labels, int(batch.views), cf.scale, supcon_opt);
-      Var<float> loss = sup.loss;
-      double koleo_value = 0;
-      if (config.koleo > 0) {
-        const Var<float> kl = nn::koleo_loss(cf.f, int(batch.views));
-        koleo_value = kl.value().item();
-        loss = loss + kl * config.koleo;
-      }
-      const double loss_value = loss.value().item();
-      // Built only when the run stops: the step itself allocates no message.
-      auto stopped = [&](const std::string& what) {
-        return TrainingStopped("step " + std::to_string(progress.step + 1) + " (epoch " + std::to_string(epoch + 1) +
-                               ", batch " + std::to_string(b) + "): " + what +
-                               (options.debug ? "; " + first_nonfinite_op(tape) : "; rerun with --debug to find the op"));
-      };
-      if (!std::isfinite(loss_value)) throw stopped("the loss is " + std::to_string(loss_value));
-      optimizer->zero_grad();
-      tape.backward(loss);
-      for (const auto& [name, p] : params)
-        if (p->grad.shape() == p->value.shape() && !all_finite(p->grad))
-          throw stopped("the gradient of " + name + " is not finite");
-      if (config.clip_value > 0) nn::clip_grad_value(params, config.clip_value);
-      if (config.clip_norm > 0) nn::clip_grad_norm(params, config.clip_norm);
-      optimizer->step();
-      if (ema) ema->update();
-      if (model.head) model.head->rewrap();
-      ++progress.step;
-      sum_loss += loss_value;
-      sum_supcon += sup.loss.value().item();
-      sum_koleo += koleo_value;
-      const double elapsed = seconds_since(epoch_start);
-      const double rate = double(b * batch.count) / elapsed;
-      const double left = elapsed / b * double(batches - b) +
-                          elapsed / b * double(batches) * double(config.epochs - epoch - 1);
-      progress_line.step(epoch + 1, config.epochs, b, batches, sum_loss / double(b), rate, left);
-    }
-    const double epoch_seconds = seconds_since(epoch_start);
-    train_seconds += epoch_seconds;
-    progress.epoch = epoch + 1;
-
-    // Evaluate with the averaged weights when EMA is on (as the reference does), then go back.
-    if (ema) ema->swap();
-    const eval::RowMatrix zq = embed_split(model, data.queries, data.normalization);
-    const eval::RowMatrix zr = embed_split(model, data.references, data.normalization);
-    const double p1 = eval::precision_at_1(evaluated_space(zq, model.mode), data.queries.labels(),
-                                           evaluated_space(zr, model.mode), data.references.labels());
-    const bool best = p1 > summary.best_precision_at_1 || summary.best_epoch == 0;
-    if (best) {
-      summary.best_precision_at_1 = p1;
-      summary.best_epoch = progress.epoch;
-      save_best(best_path, arch, progress, *model.net);
-    }
-    if (model.mode != nn::HeadMode::none)
-      write_scatter(dir + "/embeddings.png", config, model.mode, zq, data.queries.labels(), data.class_names);
-    if (ema) ema->swap();
-    save_last(last_path, arch, progress, *model.net, *optimizer, optimizer_info(config), ema.get(), uint64_t(config.seed));
-
-    EpochMetrics row;
-    row.epoch = progress.epoch;
-    row.loss = sum_loss / double(b);
-    row.supcon = sum_supcon / double(b);
-    row.koleo = sum_koleo / double(b);
-    row.precision_at_1 = p1;
-    row.lr = lr;
-    row.images_per_s = double(b * config.batch) / epoch_seconds;
-    row.seconds = seconds_since(run_start);
-    metrics.append(row);
-    write_curves(dir, metrics.rows());
+  for (int64_t epoch = run.progress.epoch; epoch < config.epochs; ++epoch) {
+    const EpochLosses losses = train_epoch(run, config, options, data, *loader, epoch, progress_line, tape);
+    summary.train_seconds += losses.seconds;
+    run.progress.epoch = epoch + 1;
+    bool best = false;
+    const double p1 = evaluate_epoch(run, config, options, data, summary, best);
+    save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
+              run.ema.get(), uint64_t(config.seed));
+    log_epoch(run, config, options, losses, p1, best, seconds_since(run_start), metrics, progress_line);
     summary.last_precision_at_1 = p1;
-    char text[256];
-    std::snprintf(text, sizeof text, "epoch %lld/%lld  loss %.4f  precision@1 %.4f%s  lr %.4g  %.0f img/s  %.1f s",
-                  static_cast<long long>(progress.epoch), static_cast<long long>(config.epochs), row.loss, p1,
-                  best ? " (best)" : "", lr, row.images_per_s, epoch_seconds);
-    progress_line.line(text);
   }
-  summary.epochs_done = progress.epoch;
-  summary.train_seconds = train_seconds;
+  summary.epochs_done = run.progress.epoch;
   return summary;
 }
 

@@ -1,12 +1,12 @@
 // torus-train's pieces end to end on small generated data: the configuration table (file, flags,
-// errors), a whole run folder on feature vectors, resuming bit for bit, and few-shot accuracy.
+// errors), a whole run folder on feature vectors, and resuming it bit for bit.
 #include <catch2/catch.hpp>
 
 #include "datasets/npy.hpp"
 #include "nn/io/checkpoint.hpp"
 #include "autodiff/ops.hpp"
-#include "train/few_shot.hpp"
 #include "train/nonfinite.hpp"
+#include "train/run_folder.hpp"
 #include "train/trainer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -195,24 +195,30 @@ TEST_CASE("a run on feature vectors: run folder, precision, and a resume that is
   CHECK(tensors_of(part.dir + "/last.ckpt") == b);
 }
 
-TEST_CASE("few-shot accuracy by nearest prototype", "[train][eval]") {
-  // Separable classes: every episode is solved; one class duplicated under two labels: chance
-  // between those two.
-  eval::RowMatrix x(200, 3);
-  std::vector<int> labels(200);
-  std::mt19937_64 rng(3);
-  std::normal_distribution<float> g(0, 0.05f);
-  for (int i = 0; i < 200; ++i) {
-    labels[size_t(i)] = i % 10;
-    for (int d = 0; d < 3; ++d) x(i, d) = float(labels[size_t(i)] == d) * 5 + float(labels[size_t(i)]) + g(rng);
+TEST_CASE("a run folder reads back: its configuration, checkpoint names, and the trained model", "[train][run]") {
+  const std::string dir = fresh_dir("run_folder");
+  train::TrainConfig c = features_config(dir);
+  c.epochs = 1;
+  train::RunOptions o;
+  o.dir = dir + "/run";
+  train::train_run(c, o);
+  const train::TrainConfig back = train::read_run_config(o.dir);
+  CHECK(train::to_toml(back) == train::to_toml(c));
+  CHECK(train::checkpoint_path(o.dir, "best") == o.dir + "/best.ckpt");
+  CHECK(train::checkpoint_path(o.dir, "last") == o.dir + "/last.ckpt");
+  CHECK(train::checkpoint_path(o.dir, dir + "/other.ckpt") == dir + "/other.ckpt");
+  const train::TrainedModel t = train::load_trained_model(back, {24}, train::checkpoint_path(o.dir, "last"));
+  CHECK(t.progress.epoch == 1);
+  CHECK_FALSE(t.model.net->training());
+  const auto saved = nn::io::tensors_under(nn::io::read_checkpoint(o.dir + "/last.ckpt"), nn::io::kModelPrefix);
+  for (const auto& [name, p] : t.model.net->parameters()) {
+    INFO(name);
+    REQUIRE(saved.count(name) == 1);
+    const Tensor<float>& w = saved.at(name);
+    CHECK(std::vector<float>(p->value.data(), p->value.data() + p->value.numel()) ==
+          std::vector<float>(w.data(), w.data() + w.numel()));
   }
-  eval::FewShotOptions o;
-  o.ways = 5, o.shots = 1, o.queries_per_class = 5, o.episodes = 50;
-  const auto r = eval::few_shot_accuracy(x, labels, o);
-  CHECK(r.mean == 1.0);
-  CHECK(r.std_dev == 0.0);
-  o.queries_per_class = 20;  // 20 samples per class: none has 21
-  CHECK_THROWS_WITH(eval::few_shot_accuracy(x, labels, o), Catch::Contains("0 classes have at least 21"));
+  CHECK_THAT(error_of([&] { train::load_trained_model(back, {25}, o.dir + "/last.ckpt"); }), Catch::Contains("last.ckpt"));
 }
 
 TEST_CASE("--debug names the first op with a non-finite value or gradient", "[train][debug]") {

@@ -8,7 +8,7 @@
 #include "nn/koleo.hpp"
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
-#include "train/precision.hpp"
+#include "train/eval/precision.hpp"
 
 #include <cstdio>
 #include <numeric>

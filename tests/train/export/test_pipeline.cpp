@@ -1,0 +1,211 @@
+// torus-export end to end without a trained run: a randomly initialised FmnistConvNet quantised and
+// run in integers agrees with its float self; the generated C compiles under strict C99 and
+// reproduces the C++ integer reference bit for bit; and run folders it must refuse (another
+// architecture, a foreign or corrupt checkpoint, nothing there) fail with a message naming the
+// file and field and leave no output behind.
+#include <catch2/catch.hpp>
+
+#include "nn/io/atomic_file.hpp"
+#include "nn/io/errors.hpp"
+#include "train/export/check.hpp"
+#include "train/export/codegen.hpp"
+#include "train/export/int8_net.hpp"
+#include "train/export/export_run.hpp"
+#include "train/model_factory.hpp"
+#include "train/training_state.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <numbers>
+#include <random>
+
+using namespace torus;
+using namespace torus::train::exportq;
+namespace fs = std::filesystem;
+
+namespace {
+
+const InputNormalization kFmnist{0.2860, 0.3530};
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = (fs::temp_directory_path() / ("torus_test_export_" + name)).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Images with some structure (a bright blob on a dark ground plus noise), not pure noise, so the
+// activations look more like clothing than static does.
+std::vector<std::uint8_t> random_images(int n, std::mt19937_64& rng) {
+  std::vector<std::uint8_t> px(size_t(n) * kPixels);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < n; ++i) {
+    const double cx = 6 + 16 * u(rng), cy = 6 + 16 * u(rng), r = 4 + 8 * u(rng), level = 120 + 135 * u(rng);
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) {
+        const double d = std::hypot(x - cx, y - cy);
+        const double v = (d < r ? level : 0.0) + 40 * u(rng);
+        px[size_t(i) * kPixels + y * 28 + x] = std::uint8_t(std::min(255.0, v));
+      }
+  }
+  return px;
+}
+
+struct RandomNet {
+  std::mt19937_64 rng{42};
+  nn::FmnistConvNet<float> net{nn::EmbeddingHeadConfig{nn::HeadMode::torusN, 0, 16, 0, {}}, rng};
+};
+
+Int8ConvNet calibrated(const ConvNetWeights& w, const std::vector<std::uint8_t>& images, int n) {
+  ActivationRanges ranges;
+  std::vector<float> h(size_t(w.dim));
+  for (int i = 0; i < n; ++i) float_forward(w, kFmnist, &images[size_t(i) * kPixels], h.data(), &ranges);
+  return quantize_convnet(w, kFmnist, ranges);
+}
+
+// The network's own forward (nn/ modules) on normalised pixels -> its torusN codes.
+std::vector<std::uint8_t> module_codes(nn::FmnistConvNet<float>& net, const std::vector<std::uint8_t>& images, int first, int n) {
+  Tensor<float> x(Shape{n, 1, 28, 28});
+  for (int i = 0; i < n * kPixels; ++i)
+    x[i] = float((images[size_t(first) * kPixels + size_t(i)] / 255.0 - kFmnist.mean) / kFmnist.std);
+  Tape<float> tape;
+  NoGradGuard<float> no_grad(tape);
+  net.set_training(false);
+  const Tensor<float> z = net.forward(tape.constant(x)).value();
+  std::vector<std::uint8_t> codes(size_t(n) * 8);
+  for (int i = 0; i < n; ++i) float_codes(&z[i * 16], 16, &codes[size_t(i) * 8]);
+  return codes;
+}
+
+}  // namespace
+
+TEST_CASE("export: integer pipeline of a random FmnistConvNet agrees with the float model") {
+  RandomNet r;
+  const ConvNetWeights w = convnet_weights(r.net);
+  std::mt19937_64 rng(7);
+  const std::vector<std::uint8_t> images = random_images(160, rng);
+  const Int8ConvNet q = calibrated(w, images, 64);
+  CHECK(q.input_zero_point == 73);  // round(255 x 0.2860)
+  CHECK(q.act1.zero_point == -128);
+  REQUIRE(q.fc2_scale[0] == q.fc2_scale[1]);
+
+  // Queries are images 64..159, not used for calibration.
+  const int first = 64, n = 96;
+  const std::vector<std::uint8_t> reference = module_codes(r.net, images, first, n);
+  std::vector<std::uint8_t> loops(size_t(n) * 8), integer(size_t(n) * 8);
+  std::vector<float> h(16);
+  std::vector<std::int32_t> hi(16);
+  for (int i = 0; i < n; ++i) {
+    float_forward(w, kFmnist, &images[size_t(first + i) * kPixels], h.data());
+    float_codes(h.data(), 16, &loops[size_t(i) * 8]);
+    int8_forward(q, &images[size_t(first + i) * kPixels], hi.data(), &integer[size_t(i) * 8]);
+  }
+  // The plain float loops are the network itself (only summation order differs).
+  CHECK(within_steps_fraction(loops, reference, 1) == 1.0);
+  CHECK(identical_fraction(loops, reference) > 0.98);
+  const double within = within_steps_fraction(integer, reference, 1);
+  INFO("integer vs float: identical " << identical_fraction(integer, reference) << ", within one step " << within);
+  CHECK(within >= 0.95);
+}
+
+TEST_CASE("export: the generated C compiles as strict C99 and equals the C++ integer reference") {
+  const std::string cc = find_c_compiler();
+  if (cc.empty()) {
+    WARN("no C compiler (cc or $CC) found: the generated-C test is skipped");
+    return;
+  }
+  RandomNet r;
+  const ConvNetWeights w = convnet_weights(r.net);
+  std::mt19937_64 rng(9);
+  std::vector<std::uint8_t> images = random_images(40, rng);
+  // Extreme inputs too: all black, all white.
+  images.insert(images.end(), kPixels, std::uint8_t(0));
+  images.insert(images.end(), kPixels, std::uint8_t(255));
+  const int n = int(images.size() / kPixels);
+  const Int8ConvNet q = calibrated(w, images, 32);
+  std::vector<std::uint8_t> cpp(size_t(n) * 8);
+  std::vector<std::int32_t> h(16);
+  for (int i = 0; i < n; ++i) int8_forward(q, &images[size_t(i) * kPixels], h.data(), &cpp[size_t(i) * 8]);
+  GoldenVectors golden;
+  golden.count = 4;
+  golden.pixels.assign(images.begin(), images.begin() + 4 * kPixels);
+  golden.codes.assign(cpp.begin(), cpp.begin() + 4 * 8);
+  const GeneratedC code = generate_c(q, Provenance{"[model]\narch = 'convnet' /* */\n", "random", 42, 0, 0, "test"}, golden);
+  CHECK(code.source.find("float") == std::string::npos);
+  CHECK(code.source.find("double") == std::string::npos);
+  const std::string dir = fresh_dir("codegen");
+  fs::create_directories(dir + "/work");
+  nn::io::write_file_atomic(dir + "/torus_model.h", code.header);
+  nn::io::write_file_atomic(dir + "/torus_model.c", code.source);
+  const CRunResult c = compile_and_run_c(cc, dir, dir + "/work", images, 8);
+  INFO(c.compile_log);
+  REQUIRE(c.compiled);
+  CHECK(c.self_test == 0);
+  CHECK(c.no_float_tokens);
+  if (c.general_regs_tried) CHECK(c.general_regs_only);
+  CHECK(c.codes == cpp);
+  fs::remove_all(dir);
+}
+
+namespace {
+// A run folder with config.toml for `arch` / `head` and a best.ckpt of that network.
+std::string make_run(const std::string& name, const std::string& arch, const std::string& head) {
+  const std::string dir = fresh_dir(name);
+  train::TrainConfig c;
+  c.arch = arch;
+  c.head = head;
+  c.dim = 16;
+  nn::io::write_file_atomic(dir + "/config.toml", train::to_toml(c));
+  const std::vector<int64_t> input = {1, 28, 28};
+  std::mt19937_64 rng(1);
+  train::Model m = train::make_model(c, input, rng);
+  train::save_best(dir + "/best.ckpt", train::architecture(c, input), {1, 10}, *m.net);
+  return dir;
+}
+
+std::string export_error(const ExportOptions& o) {
+  try {
+    run_export(o, nullptr);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("export: refuses other architectures, foreign and corrupt checkpoints, and writes nothing") {
+  const std::string lenet = make_run("lenet", "lenet5", "torusN");
+  ExportOptions o;
+  o.run_dir = lenet;
+  std::string msg = export_error(o);
+  CHECK_THAT(msg, Catch::Contains("config.toml") && Catch::Contains("lenet5") && Catch::Contains("convnet"));
+  CHECK_FALSE(fs::exists(lenet + "/export"));
+
+  const std::string sphere = make_run("sphere", "convnet", "sphere");
+  o.run_dir = sphere;
+  CHECK_THAT(export_error(o), Catch::Contains("model.head = \"sphere\""));
+  CHECK_FALSE(fs::exists(sphere + "/export"));
+
+  // A convnet/torusN run given the lenet5 run's checkpoint: the checkpoint is named.
+  const std::string good = fresh_dir("good");
+  {
+    train::TrainConfig c;
+    nn::io::write_file_atomic(good + "/config.toml", train::to_toml(c));
+  }
+  o.run_dir = good;
+  o.checkpoint = lenet + "/best.ckpt";
+  msg = export_error(o);
+  CHECK_THAT(msg, Catch::Contains("checkpoint " + lenet + "/best.ckpt") && Catch::Contains("lenet5"));
+  CHECK_FALSE(fs::exists(good + "/export"));
+
+  // Missing checkpoint, corrupt checkpoint, missing run folder.
+  o.checkpoint = "best";
+  CHECK_THAT(export_error(o), Catch::Contains(good + "/best.ckpt") && Catch::Contains("no such file"));
+  nn::io::write_file_atomic(good + "/best.ckpt", std::string(200, 'x'));
+  CHECK_THROWS_AS(run_export(o, nullptr), nn::io::FormatError);
+  CHECK_THAT(export_error(o), Catch::Contains("best.ckpt"));
+  CHECK_FALSE(fs::exists(good + "/export"));
+  o.run_dir = good + "/nowhere";
+  CHECK_THAT(export_error(o), Catch::Contains("nowhere") && Catch::Contains("no such folder"));
+  for (const auto& d : {lenet, sphere, good}) fs::remove_all(d);
+}

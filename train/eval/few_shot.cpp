@@ -1,0 +1,72 @@
+#include "train/eval/few_shot.hpp"
+
+#include "datasets/shuffle.hpp"
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace torus::eval {
+
+
+FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labels, const FewShotOptions& o) {
+  if (int64_t(labels.size()) != x.rows()) throw std::invalid_argument("few_shot_accuracy: labels and rows differ in number");
+  if (o.ways < 2 || o.shots < 1 || o.queries_per_class < 1 || o.episodes < 1)
+    throw std::invalid_argument("few_shot_accuracy: needs ways >= 2, shots >= 1, queries >= 1, episodes >= 1");
+  std::map<int, std::vector<int64_t>> by_class;
+  for (size_t i = 0; i < labels.size(); ++i) by_class[labels[i]].push_back(int64_t(i));
+  std::vector<std::vector<int64_t>> pools;
+  for (auto& [label, members] : by_class)
+    if (int64_t(members.size()) >= o.shots + o.queries_per_class) pools.push_back(members);
+  if (int(pools.size()) < o.ways)
+    throw std::invalid_argument("few_shot_accuracy: " + std::to_string(pools.size()) + " classes have at least " +
+                                std::to_string(o.shots + o.queries_per_class) + " samples; " + std::to_string(o.ways) +
+                                "-way episodes need " + std::to_string(o.ways));
+  std::mt19937_64 rng(o.seed);
+  std::vector<int64_t> class_ids(pools.size());
+  for (size_t c = 0; c < pools.size(); ++c) class_ids[c] = int64_t(c);
+  RowMatrix prototypes(o.ways, x.cols());
+  std::vector<double> accuracy;
+  accuracy.reserve(size_t(o.episodes));
+  for (int e = 0; e < o.episodes; ++e) {
+    datasets::shuffle_front(class_ids, o.ways, rng);
+    std::vector<int64_t> queries;
+    std::vector<int> truth;
+    for (int w = 0; w < o.ways; ++w) {
+      auto& pool = pools[size_t(class_ids[size_t(w)])];
+      datasets::shuffle_front(pool, o.shots + o.queries_per_class, rng);
+      prototypes.row(w).setZero();
+      for (int s = 0; s < o.shots; ++s) prototypes.row(w) += x.row(pool[size_t(s)]);
+      prototypes.row(w) /= float(o.shots);
+      for (int q = 0; q < o.queries_per_class; ++q) {
+        queries.push_back(pool[size_t(o.shots + q)]);
+        truth.push_back(w);
+      }
+    }
+    int correct = 0;
+    for (size_t q = 0; q < queries.size(); ++q) {
+      int best = 0;
+      float best_d = INFINITY;
+      for (int w = 0; w < o.ways; ++w) {
+        const float d = (x.row(queries[q]) - prototypes.row(w)).squaredNorm();
+        if (d < best_d) best_d = d, best = w;
+      }
+      correct += best == truth[q];
+    }
+    accuracy.push_back(double(correct) / double(queries.size()));
+  }
+  FewShotResult r;
+  r.ways = o.ways;
+  r.shots = o.shots;
+  r.episodes = o.episodes;
+  for (double a : accuracy) r.mean += a;
+  r.mean /= double(accuracy.size());
+  for (double a : accuracy) r.std_dev += (a - r.mean) * (a - r.mean);
+  r.std_dev = std::sqrt(r.std_dev / double(accuracy.size()));
+  r.ci95 = 1.96 * r.std_dev / std::sqrt(double(accuracy.size()));
+  return r;
+}
+
+}  // namespace torus::eval

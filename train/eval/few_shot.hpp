@@ -1,0 +1,32 @@
+// Few-shot classification by nearest class prototype (Snell et al.'s prototypical networks, the
+// protocol of ProtoCLR-style audio and image benchmarks): each episode draws n classes, k labelled
+// "support" samples and q query samples per class from one embedded set; each class's prototype
+// is the mean of its support vectors, and a query takes the class of the nearest prototype
+// (squared Euclidean distance in the evaluated space). Accuracy is averaged over many episodes.
+#pragma once
+
+#include "train/eval/precision.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace torus::eval {
+
+struct FewShotOptions {
+  int ways = 5;
+  int shots = 1;
+  int queries_per_class = 15;
+  int episodes = 600;
+  uint64_t seed = 0;
+};
+
+struct FewShotResult {
+  double mean = 0, std_dev = 0, ci95 = 0;  // accuracy over episodes; ci95 = 1.96 std / sqrt(episodes)
+  int ways = 0, shots = 0, episodes = 0;
+};
+
+// Classes with fewer than shots + queries_per_class samples are never drawn; throws
+// std::invalid_argument when fewer than `ways` classes are left.
+FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labels, const FewShotOptions& options);
+
+}  // namespace torus::eval

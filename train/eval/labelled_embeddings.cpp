@@ -1,0 +1,71 @@
+#include "train/eval/labelled_embeddings.hpp"
+
+#include "datasets/image_file.hpp"
+#include "datasets/npy.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace torus::eval {
+
+namespace {
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::vector<int64_t> read_labels(const std::string& path) {
+  if (!ends_with(path, ".csv")) return datasets::read_npy_integers(path);
+  const std::vector<int> v = datasets::read_label_csv(path);
+  return std::vector<int64_t>(v.begin(), v.end());
+}
+}  // namespace
+
+LabelledEmbeddings load_labelled_embeddings(const std::string& embeddings, const std::string& labels) {
+  const datasets::FloatMatrix m = datasets::read_npy_matrix(embeddings);
+  const std::vector<int64_t> l = read_labels(labels);
+  if (int64_t(l.size()) != m.rows)
+    throw datasets::DataError(labels + ": " + std::to_string(l.size()) + " labels for the " + std::to_string(m.rows) +
+                              " rows of " + embeddings);
+  LabelledEmbeddings out;
+  out.x = Eigen::Map<const RowMatrix>(m.values.data(), m.rows, m.cols);
+  out.labels.reserve(l.size());
+  for (int64_t v : l) {
+    if (v < 0 || v > (1 << 30)) throw datasets::DataError(labels + ": label " + std::to_string(v) + " is not a class index");
+    out.labels.push_back(int(v));
+  }
+  return out;
+}
+
+EvaluationFiles embedding_folder_files(const std::string& dir) {
+  return {dir + "/test_embeddings.npy", dir + "/test_labels.npy", dir + "/train_embeddings.npy", dir + "/train_labels.npy"};
+}
+
+std::string embedding_folder_head(const std::string& dir) {
+  const std::string path = dir + "/meta.json";
+  std::ifstream in(path);
+  if (!in) throw datasets::DataError(path + ": cannot read (not a torus-embed folder?)");
+  try {
+    const nlohmann::json meta = nlohmann::json::parse(in);
+    for (const char* s : {"train", "test"})
+      if (!meta.at("splits").contains(s))
+        throw datasets::DataError(path + ": no \"" + s + "\" split (embed with --splits train,test)");
+    return meta.at("head").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw datasets::DataError(path + ": " + e.what());
+  }
+}
+
+EvaluationSet load_evaluation_set(const EvaluationFiles& f, nn::HeadMode mode) {
+  EvaluationSet s{load_labelled_embeddings(f.queries, f.query_labels),
+                  load_labelled_embeddings(f.references, f.reference_labels)};
+  if (s.queries.x.cols() != s.references.x.cols())
+    throw datasets::DataError(f.queries + " has " + std::to_string(s.queries.x.cols()) + " columns, " + f.references +
+                              " " + std::to_string(s.references.x.cols()));
+  if (mode == nn::HeadMode::torusN && s.queries.x.cols() % 2)
+    throw datasets::DataError(f.queries + ": torusN embeddings need an even number of columns (pairs), got " +
+                              std::to_string(s.queries.x.cols()));
+  return s;
+}
+
+}  // namespace torus::eval

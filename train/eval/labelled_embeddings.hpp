@@ -1,0 +1,44 @@
+// Reading embeddings to evaluate: a float32 .npy matrix (N, D) with one class label per row (.npy
+// integers or a CSV column), and torus-embed's output folder (meta.json, the test split as queries,
+// the train split as references). torus-eval and torus-quant-eval both read through here, so both
+// accept the same files and refuse bad ones with the same messages (file, what, expected, found).
+// Nothing here measures anything.
+#pragma once
+
+#include "nn/head_mode.hpp"
+#include "train/eval/precision.hpp"
+
+#include <string>
+#include <vector>
+
+namespace torus::eval {
+
+struct LabelledEmbeddings {
+  RowMatrix x;              // (N, D)
+  std::vector<int> labels;  // N class indices
+};
+
+// `labels` ending in .csv is read as one label per line, anything else as a .npy integer array.
+// Throws datasets::DataError naming the file when the counts differ or a label is not a class
+// index in [0, 2^30].
+LabelledEmbeddings load_labelled_embeddings(const std::string& embeddings, const std::string& labels);
+
+struct EvaluationFiles {
+  std::string queries, query_labels, references, reference_labels;
+};
+
+// torus-embed's folder: test_* as queries, train_* as references.
+EvaluationFiles embedding_folder_files(const std::string& dir);
+
+// The head named in dir/meta.json, after checking that the folder holds both splits.
+std::string embedding_folder_head(const std::string& dir);
+
+struct EvaluationSet {
+  LabelledEmbeddings queries, references;
+};
+
+// Loads both sets and checks them against each other and the head: equal widths, and an even
+// width for torusN (pairs).
+EvaluationSet load_evaluation_set(const EvaluationFiles& files, nn::HeadMode mode);
+
+}  // namespace torus::eval

@@ -1,0 +1,43 @@
+// Every measure torus-eval reports for one evaluation set (method.md 8), in one call: precision@1
+// of the queries against the references in the evaluated space, few-shot accuracy (1 and 5 shots)
+// on the queries, and circular variance, entropy and distinct rows over queries and references
+// together (as the reference code computes them over all 60 000 vectors). Printing is the
+// binary's job.
+#pragma once
+
+#include "train/eval/few_shot.hpp"
+#include "train/eval/labelled_embeddings.hpp"
+
+#include <string>
+#include <vector>
+
+namespace torus::eval {
+
+struct MeasureOptions {
+  int ways = 0;  // few-shot classes per episode; 0: 5, or every class when there are fewer
+  int episodes = 600;
+  int queries_per_class = 15;
+  uint64_t seed = 0;
+  int threads = 1;
+};
+
+struct FewShotMeasure {
+  int shots = 0;
+  bool measured = false;  // false: skipped, `skipped` says why (too few samples per class)
+  FewShotResult result;
+  std::string skipped;
+};
+
+struct Measures {
+  int64_t queries = 0, references = 0, dim = 0;
+  double precision_at_1 = 0;
+  double search_seconds = 0;  // evaluated space and search; a report, never compared
+  int ways = 0;               // as used by few_shot
+  std::vector<FewShotMeasure> few_shot;  // 1-shot, then 5-shot
+  double circular_variance = 0, entropy_nats = 0, max_entropy_nats = 0;
+  int64_t distinct_rows = 0, rows = 0;
+};
+
+Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const MeasureOptions& options);
+
+}  // namespace torus::eval

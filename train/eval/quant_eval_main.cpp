@@ -1,0 +1,99 @@
+// torus-quant-eval: the quantisation table of method.md 9 and 12 (train/eval/quant_table.hpp lists
+// its rows) for the embeddings in torus-embed's folder, test queries against training references.
+//   torus-quant-eval --embeddings DIR [--head H] [--threads 2] [--csv FILE] [--json FILE]
+// Columns: bits per vector, precision@1, circular variance and entropy of queries and references
+// together (in the evaluated space of the dequantised vectors), distinct codes, queries/s of the
+// search alone.
+#include "datasets/image_file.hpp"
+#include "nn/head_mode.hpp"
+#include "nn/io/atomic_file.hpp"
+#include "train/eval/evaluated_space.hpp"
+#include "train/eval/head_modes.hpp"
+#include "train/eval/labelled_embeddings.hpp"
+#include "train/eval/quant_table.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+using namespace torus;
+
+namespace {
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& n : names) text += (text.empty() ? "" : ", ") + n;
+  return text;
+}
+
+// --head, else meta.json's head, which must have a table.
+nn::HeadMode resolve_head(const std::string& dir, std::string& head) {
+  const std::string meta_head = eval::embedding_folder_head(dir);
+  if (head.empty()) {
+    head = meta_head;
+    if (!eval::has_quantisation_table(nn::parse_head_mode(head)))
+      throw datasets::DataError(dir + "/meta.json: head \"" + head + "\" has no quantisation table (" +
+                                join(eval::head_mode_names(eval::has_quantisation_table)) + ")");
+  }
+  return nn::parse_head_mode(head);
+}
+
+void print_table(const std::vector<eval::QuantRow>& rows) {
+  std::printf("%-9s %6s %12s %10s %10s %9s %12s\n", "mode", "bits", "precision@1", "circvar", "entropy", "distinct",
+              "queries/s");
+  for (const eval::QuantRow& r : rows)
+    std::printf("%-9s %6d %12.4f %10.4f %10.4f %9lld %12.0f\n", r.mode.c_str(), r.bits, r.precision_at_1,
+                r.circular_variance, r.entropy_nats, static_cast<long long>(r.distinct), r.queries_per_s);
+}
+
+std::string table_csv(const std::vector<eval::QuantRow>& rows) {
+  std::string csv = "mode,bits,precision_at_1,circular_variance,entropy_nats,distinct,queries_per_s\n";
+  for (const eval::QuantRow& r : rows) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%s,%d,%.6f,%.6f,%.6f,%lld,%.1f\n", r.mode.c_str(), r.bits, r.precision_at_1,
+                  r.circular_variance, r.entropy_nats, static_cast<long long>(r.distinct), r.queries_per_s);
+    csv += line;
+  }
+  return csv;
+}
+
+nlohmann::json table_json(const std::vector<eval::QuantRow>& rows) {
+  nlohmann::json table = nlohmann::json::array();
+  for (const eval::QuantRow& r : rows)
+    table.push_back({{"mode", r.mode}, {"bits", r.bits}, {"precision_at_1", r.precision_at_1},
+                     {"circular_variance", r.circular_variance}, {"entropy_nats", r.entropy_nats},
+                     {"distinct", r.distinct}, {"queries_per_s", r.queries_per_s}});
+  return table;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Prints the quantisation table (method.md 9 and 12) of torus-embed's embeddings."};
+  std::string dir, head, csv_path, json_path;
+  int threads = 2;
+  app.add_option("--embeddings", dir, "torus-embed's output folder")->required()->check(CLI::ExistingDirectory);
+  app.add_option("--head", head, "override meta.json's head")->check(CLI::IsMember(eval::head_mode_names(eval::has_quantisation_table)));
+  app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--csv", csv_path, "also write the table as CSV");
+  app.add_option("--json", json_path, "also write the table as JSON");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    const nn::HeadMode mode = resolve_head(dir, head);
+    const eval::EvaluationSet set = eval::load_evaluation_set(eval::embedding_folder_files(dir), mode);
+    const std::vector<eval::QuantRow> rows = eval::quantisation_table(set, mode, threads, stderr);
+    const int64_t D = set.queries.x.cols(), queries = set.queries.x.rows(), references = set.references.x.rows();
+    std::printf("%s D%lld: %lld test queries against %lld training references, %d threads\n", head.c_str(),
+                static_cast<long long>(D), static_cast<long long>(queries), static_cast<long long>(references), threads);
+    print_table(rows);
+    if (!csv_path.empty()) nn::io::write_file_atomic(csv_path, table_csv(rows));
+    if (!json_path.empty())
+      nn::io::write_file_atomic(json_path, nlohmann::json{{"head", head}, {"dim", D}, {"queries", queries},
+                                                          {"references", references}, {"threads", threads},
+                                                          {"rows", table_json(rows)}}
+                                                   .dump(2) + "\n");
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-quant-eval: %s\n", e.what());
+    return 1;
+  }
+}

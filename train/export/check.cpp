@@ -1,0 +1,107 @@
+#include "train/export/check.hpp"
+
+#include "geometry/code_search.hpp"
+#include "nn/io/atomic_file.hpp"
+#include "train/eval/precision.hpp"
+#include "train/export/codegen.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <stdexcept>
+
+namespace torus::train::exportq {
+
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+int run_shell(const std::string& command) {
+  const int status = std::system(command.c_str());
+  if (status == -1) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::string read_text_or_empty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::string find_c_compiler() {
+  const char* env = std::getenv("CC");
+  const std::string cc = env && *env ? env : "cc";
+  return run_shell(shell_quote(cc) + " --version > /dev/null 2>&1") == 0 ? cc : "";
+}
+
+CRunResult compile_and_run_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
+                             const std::vector<std::uint8_t>& pixels, int K) {
+  CRunResult r;
+  const std::string driver = work_dir + "/driver.c", exe = work_dir + "/driver", log = work_dir + "/compile.log";
+  nn::io::write_file_atomic(driver, generate_test_driver());
+  const std::string model_c = model_dir + "/torus_model.c", model_h = model_dir + "/torus_model.h";
+  const std::string flags = " -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I" + shell_quote(model_dir) + " ";
+  r.compiled = run_shell(shell_quote(compiler) + flags + shell_quote(model_c) + " " + shell_quote(driver) + " -o " +
+                         shell_quote(exe) + " > " + shell_quote(log) + " 2>&1") == 0;
+  if (!r.compiled) {
+    r.compile_log = read_text_or_empty(log);
+    return r;
+  }
+  // No floating point: the model must build with the FP/SIMD registers off (x86 and ARM GCC/Clang
+  // take -mgeneral-regs-only); and the text must not name a floating type at all.
+  const std::string probe = shell_quote(compiler) + " -mgeneral-regs-only -x c -c /dev/null -o /dev/null > /dev/null 2>&1";
+  r.general_regs_tried = run_shell(probe) == 0;
+  if (r.general_regs_tried)
+    r.general_regs_only = run_shell(shell_quote(compiler) + flags + "-mgeneral-regs-only -c " + shell_quote(model_c) +
+                                    " -o " + shell_quote(work_dir + "/model_gro.o") + " > /dev/null 2>&1") == 0;
+  const std::regex floating(R"(\b(float|double|long double)\b)");
+  r.no_float_tokens = !std::regex_search(read_text_or_empty(model_c), floating) &&
+                      !std::regex_search(read_text_or_empty(model_h), floating);
+
+  const std::string images = work_dir + "/images.bin", codes = work_dir + "/codes.bin", out = work_dir + "/run.log";
+  nn::io::write_file_atomic(images, std::string_view(reinterpret_cast<const char*>(pixels.data()), pixels.size()));
+  run_shell(shell_quote(exe) + " " + shell_quote(images) + " " + shell_quote(codes) + " > " + shell_quote(out) + " 2>&1");
+  const std::string text = read_text_or_empty(out);
+  if (std::sscanf(text.c_str(), "self_test %d", &r.self_test) != 1) r.self_test = -1;
+  const std::string bytes = read_text_or_empty(codes);
+  r.codes.assign(bytes.begin(), bytes.end());
+  if (r.codes.size() != pixels.size() / 784 * size_t(K))
+    throw std::runtime_error("torus-export --check: the C driver wrote " + std::to_string(r.codes.size()) +
+                             " code bytes, expected " + std::to_string(pixels.size() / 784 * size_t(K)) + "; its output: " + text);
+  return r;
+}
+
+double identical_fraction(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
+  if (a.size() != b.size() || a.empty()) throw std::invalid_argument("identical_fraction: sizes differ or are 0");
+  size_t same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+  return double(same) / double(a.size());
+}
+
+double within_steps_fraction(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b, int steps) {
+  if (a.size() != b.size() || a.empty()) throw std::invalid_argument("within_steps_fraction: sizes differ or are 0");
+  size_t close = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const int d = std::abs(int(static_cast<std::int8_t>(static_cast<std::uint8_t>(a[i] - b[i]))));
+    close += d <= steps;
+  }
+  return double(close) / double(a.size());
+}
+
+double code_precision_at_1(const geometry::CodeMatrix& queries, const std::vector<int>& query_labels,
+                           const geometry::CodeMatrix& references, const std::vector<int>& reference_labels, int threads,
+                           int amplitude) {
+  const geometry::CosineLut lut(amplitude);
+  return eval::label_match_rate(geometry::knn_cosine_lut(queries, references, lut, 1, threads).indices, query_labels,
+                                reference_labels);
+}
+
+}  // namespace torus::train::exportq

@@ -1,0 +1,46 @@
+// torus-export from a run folder, end to end: read config.toml and the checkpoint, refuse anything
+// but model.arch = convnet with model.head = torusN (the microcontroller pathway), calibrate the
+// activation ranges on training images, quantise (int8_net.hpp), compute golden vectors with
+// the C++ integer reference, generate the C (codegen.hpp), and write torus_model.h,
+// torus_model.c and weights.safetensors, all generated in memory first and each written
+// atomically; if any write fails the files this export created are removed again.
+// --check (check.hpp) then compiles and runs the C against the references.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace torus::train::exportq {
+
+// A run folder, checkpoint or configuration torus-export cannot use; the message names the file
+// and the field.
+class ExportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ExportOptions {
+  std::string run_dir;
+  std::string checkpoint = "best";  // best, last, or a file
+  std::string out_dir;              // "" = <run>/export
+  int calibration = 2000;           // training images whose activation maxima set the ranges
+  int golden = 8;                   // test images embedded as golden vectors
+  bool check = false;
+  int threads = 2;
+};
+
+struct ExportResult {
+  std::vector<std::string> files;  // written, in order
+  nlohmann::json check;            // the --check report (null without --check)
+  bool check_passed = true;        // C compiled, self-test passed, C == C++ on every image
+};
+
+// Throws ExportError (or the loaders' errors: ConfigError, nn::io::FormatError / MismatchError,
+// datasets::DataError) before anything is written; `log` gets progress lines (may be null).
+ExportResult run_export(const ExportOptions& options, std::FILE* log);
+
+}  // namespace torus::train::exportq

@@ -1,0 +1,55 @@
+// torus-bench: the workloads of benchmarks.md on our side, one JSON line each (W1 training step,
+// W2 inference, W5 the GEMM ceiling; train/tools/bench_workloads.hpp says what each measures).
+//   torus-bench [--workload W1|W2|W5|all] [--threads 1] [--head torusN|sphere] [--profile] ...
+// Timings are for comparing against the PyTorch reference run beside it, never for tests.
+#include "autodiff/parallel.hpp"
+#include "datasets/idx.hpp"
+#include "train/tools/bench_workloads.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <random>
+
+using namespace torus;
+
+int main(int argc, char** argv) {
+  std::string workload = "all", head = "torusN";
+  tools::BenchOptions o;
+  std::string data_dir = datasets::kFashionMnistDir;
+  CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
+  app.add_option("--workload", workload, "W1, W2, W5 or all")->check(CLI::IsMember({"W1", "W2", "W5", "all"}))->capture_default_str();
+  app.add_option("--threads", o.threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--head", head, "torusN or sphere")
+      ->check(CLI::IsMember(std::vector<std::string>{nn::head_mode_name(nn::HeadMode::torusN),
+                                                     nn::head_mode_name(nn::HeadMode::sphere)}))
+      ->capture_default_str();
+  app.add_option("--steps", o.steps, "timed W1 steps")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--warmup", o.warmup, "untimed W1 steps first")->check(CLI::Range(0, 100000))->capture_default_str();
+  app.add_option("--batch", o.batch, "W1 batch")->check(CLI::Range(2, 60000))->capture_default_str();
+  app.add_option("--infer-batch", o.infer_batch, "W2 batch")->check(CLI::Range(1, 60000))->capture_default_str();
+  app.add_option("--infer-reps", o.infer_reps, "W2 timed repetitions")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--latency-reps", o.latency_reps, "batch-1 timed repetitions")->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--data", data_dir, "Fashion-MNIST folder")->capture_default_str();
+  app.add_flag("--profile", o.profile, "W1: also print each node's forward and backward time (median over the timed steps) to stderr");
+  CLI11_PARSE(app, argc, argv);
+
+  set_num_threads(o.threads);
+  if (workload == "W5") {
+    tools::run_w5(o.threads);
+    return 0;
+  }
+  datasets::ImageSet train;
+  try {
+    train = datasets::load_fashion_mnist("train", data_dir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-bench: %s\n(install the Debian package dataset-fashion-mnist, or pass --data)\n", e.what());
+    return 1;
+  }
+  o.head = nn::parse_head_mode(head);
+  std::mt19937_64 rng(0);
+  nn::FmnistConvNet<float> net({o.head, 0, 16, 0, {}}, rng);
+  if (workload == "W1" || workload == "all") tools::run_w1(net, train, o);
+  if (workload == "W2" || workload == "all") tools::run_w2(net, train, o);
+  return 0;
+}

@@ -1,0 +1,151 @@
+#include "train/tools/bench_workloads.hpp"
+
+#include "autodiff/parallel.hpp"
+#include "datasets/idx.hpp"
+#include "nn/fmnist_convnet.hpp"
+#include "nn/sgd.hpp"
+#include "nn/supcon.hpp"
+#include "train/data_source.hpp"
+#include "train/elapsed.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+namespace torus::tools {
+
+using train::seconds_since;
+
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Per tape node, the median of its forward and backward times over the timed steps ([node][step]).
+struct NodeTimes {
+  std::vector<std::vector<double>> forward, backward;
+  void record(const Tape<float>& tape) {
+    forward.resize(size_t(tape.size()));
+    backward.resize(size_t(tape.size()));
+    for (int id = 0; id < tape.size(); ++id) {
+      forward[size_t(id)].push_back(tape.node(id).forward_seconds);
+      backward[size_t(id)].push_back(tape.node(id).backward_seconds);
+    }
+  }
+  void print(const Tape<float>& tape, const std::vector<double>& step_times) const {
+    std::fprintf(stderr, "%4s  %-20s %-22s %10s %10s\n", "node", "op", "output", "fwd ms", "bwd ms");
+    double total_f = 0, total_b = 0;
+    for (int id = 0; id < tape.size(); ++id) {
+      const double f = 1e3 * median(forward[size_t(id)]), b = 1e3 * median(backward[size_t(id)]);
+      total_f += f;
+      total_b += b;
+      if (f + b < 0.05) continue;  // leaves and trivial nodes
+      std::fprintf(stderr, "%4d  %-20s %-22s %10.2f %10.2f\n", id, tape.node(id).op, tape.node(id).value.shape().str().c_str(), f, b);
+    }
+    std::fprintf(stderr, "total of node medians: forward %.2f ms, backward %.2f ms (step median %.2f ms)\n", total_f, total_b,
+                 1e3 * median(step_times));
+  }
+};
+}  // namespace
+
+Tensor<float> fmnist_batch(const datasets::ImageSet& set, int64_t first, int64_t count, std::vector<int>& labels) {
+  std::vector<int64_t> idx(static_cast<size_t>(count));
+  std::iota(idx.begin(), idx.end(), first);
+  std::vector<float> pixels;
+  datasets::normalized_images(set, idx, train::kFashionMnistMean, train::kFashionMnistStd, pixels);
+  labels.assign(set.labels.begin() + first, set.labels.begin() + first + count);
+  return Tensor<float>(Shape{count, 1, 28, 28}, pixels);
+}
+
+void run_w1(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, const BenchOptions& o) {
+  nn::Sgd<float> sgd(net.parameters(), {0.05, 0.9, false, 0.0});
+  nn::SupConOptions supcon;
+  supcon.temperature = supcon.base_temperature = 0.1;  // benchmarks.md: no base-temperature factor
+  const int64_t batches = train.n / o.batch;
+  std::vector<double> times;
+  std::vector<int> labels;
+  double first_loss = 0, last_loss = 0;
+  Tape<float> tape;
+  tape.set_profiling(o.profile);
+  NodeTimes nodes;
+  for (int it = 0; it < o.warmup + o.steps; ++it) {
+    const Tensor<float> x = fmnist_batch(train, (it % batches) * o.batch, o.batch, labels);
+    const auto t0 = std::chrono::steady_clock::now();
+    tape.clear();
+    sgd.zero_grad();
+    const Var<float> z = net(tape.constant(x));
+    const auto cf = nn::contrastive_features(z, o.head);
+    const Var<float> loss = nn::supcon_loss(cf.f, labels, 1, cf.scale, supcon).loss;
+    tape.backward(loss);
+    sgd.step();
+    const double dt = seconds_since(t0);
+    if (it < o.warmup) continue;
+    times.push_back(dt);
+    (times.size() == 1 ? first_loss : last_loss) = loss.value().item();
+    if (o.profile) nodes.record(tape);
+  }
+  if (o.profile) nodes.print(tape, times);
+  const double ms = 1e3 * median(times);
+  std::printf("{\"workload\":\"W1\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"steps\":%zu,\"images_per_s\":%.1f,"
+              "\"ms_per_step\":%.3f,\"first_loss\":%.4f,\"last_loss\":%.4f}\n",
+              o.threads, o.batch, nn::head_mode_name(o.head), times.size(), o.batch / (ms / 1e3), ms, first_loss, last_loss);
+  std::fflush(stdout);
+}
+
+void run_w2(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, const BenchOptions& o) {
+  Tape<float> tape;
+  NoGradGuard<float> no_grad(tape);
+  std::vector<int> labels;
+  // median seconds of one forward pass of x over `reps` runs after `warm` untimed ones
+  const auto forward_seconds = [&](const Tensor<float>& x, int warm, int reps) {
+    std::vector<double> times;
+    for (int it = 0; it < warm + reps; ++it) {
+      const auto t0 = std::chrono::steady_clock::now();
+      tape.clear();
+      net(tape.constant(x));
+      if (it >= warm) times.push_back(seconds_since(t0));
+    }
+    return median(times);
+  };
+  const double batch_s = forward_seconds(fmnist_batch(train, 0, o.infer_batch, labels), 3, o.infer_reps);
+  std::printf("{\"workload\":\"W2-throughput\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"images_per_s\":%.1f}\n", o.threads,
+              o.infer_batch, nn::head_mode_name(o.head), o.infer_batch / batch_s);
+  const double one_s = forward_seconds(fmnist_batch(train, 0, 1, labels), 100, o.latency_reps);
+  std::printf("{\"workload\":\"W2-latency\",\"threads\":%d,\"batch\":1,\"head\":\"%s\",\"median_us\":%.1f}\n", o.threads,
+              nn::head_mode_name(o.head), 1e6 * one_s);
+}
+
+void run_w5(int threads) {
+  using M = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  auto gflops = [](int64_t m, int64_t k, int64_t n, int reps, auto&& run) {
+    run();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < reps; ++r) run();
+    return 2.0 * double(m * k * n) * reps / seconds_since(t0) / 1e9;
+  };
+  M a = M::Random(1024, 1024), b = M::Random(1024, 1024), c(1024, 1024);
+  const double big = gflops(1024, 1024, 1024, 10, [&] { c.noalias() = a * b; });
+  // conv2 of FmnistConvNet: O 64, C k k 288, pixels 196, one product per image, images across threads
+  const int images = 256;
+  std::vector<M> w(threads, M::Random(64, 288)), cols(threads, M::Random(288, 196)), out(threads, M(64, 196)),
+      dw(threads, M(64, 288)), dcols(threads, M(288, 196));
+  auto per_image = [&](auto&& product) {
+    return gflops(64, 288, int64_t(196) * images, 5, [&] {
+      parallel_chunks(images, threads, [&](int t, int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) product(t);
+      });
+    });
+  };
+  const double fwd = per_image([&](int t) { out[t].noalias() = w[t] * cols[t]; });
+  const double bwd_w = per_image([&](int t) { dw[t].noalias() += out[t] * cols[t].transpose(); });
+  const double bwd_x = per_image([&](int t) { dcols[t].noalias() = w[t].transpose() * out[t]; });
+  std::printf("{\"workload\":\"W5\",\"threads\":%d,\"gemm_1024_gflops\":%.1f,\"conv2_forward_gflops\":%.1f,"
+              "\"conv2_dweight_gflops\":%.1f,\"conv2_dinput_gflops\":%.1f}\n",
+              threads, big, fwd, bwd_w, bwd_x);
+}
+
+}  // namespace torus::tools
