@@ -58,6 +58,9 @@ void save_last(const std::string& path, const nlohmann::json& architecture, cons
   ck.optimizer = optimizer_info;
   ck.optimizer["steps"] = optimizer.steps();
   ck.optimizer["ema_updates"] = ema ? ema->updates() : 0;
+  // How many state tensors the optimiser holds, so a checkpoint that lost one (momentum would
+  // silently restart from zero) is refused on resume instead of accepted.
+  ck.optimizer["state_tensors"] = optimizer.state().size();
   nn::io::add_tensors(ck, nn::io::kModelPrefix, net.parameters());
   add_buffers(ck, net);
   nn::io::add_tensors(ck, nn::io::kOptimizerPrefix, optimizer.state());
@@ -105,6 +108,13 @@ Progress restore_last(const std::string& path, const nlohmann::json& architectur
           t.shape() == p->value.shape())
         ok = true;
     if (!ok) throw nn::io::MismatchError(ck.source + ": optimiser state \"" + key + "\" fits no parameter of the model");
+  }
+  // Checkpoints written before the count was recorded have no "state_tensors"; they are taken as is.
+  if (ck.optimizer.contains("state_tensors")) {
+    const nlohmann::json& count = ck.optimizer["state_tensors"];
+    if (!count.is_number_unsigned() || count.get<uint64_t>() != state.size())
+      throw nn::io::FormatError(ck.source + ": optimizer header says " + count.dump() + " state tensors, the file holds " +
+                                std::to_string(state.size()));
   }
   // Everything checked: assign.
   for (const auto& [name, p] : params) p->value = model.at(name);

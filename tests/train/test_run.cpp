@@ -236,3 +236,26 @@ TEST_CASE("--debug names the first op with a non-finite value or gradient", "[tr
   CHECK_THAT(train::first_nonfinite_op(tape), Catch::Contains("backward: the gradient of op"));
   (void)z;
 }
+
+TEST_CASE("a resume refuses a checkpoint that lost an optimiser state tensor", "[train][run]") {
+  const std::string dir = fresh_dir("lost_slot");
+  train::TrainConfig c = features_config(dir);
+  c.epochs = 1;
+  train::RunOptions o;
+  o.dir = dir + "/run";
+  train::train_run(c, o);
+  nn::io::Checkpoint ck = nn::io::read_checkpoint(o.dir + "/last.ckpt");
+  const auto before = ck.tensors.size();
+  // The crafted file: one Adam moment fewer, CRC valid (written by save_checkpoint).
+  const auto slot = std::find_if(ck.tensors.begin(), ck.tensors.end(),
+                                 [](const auto& t) { return t.first.rfind(nn::io::kOptimizerPrefix, 0) == 0; });
+  REQUIRE(slot != ck.tensors.end());
+  ck.tensors.erase(slot);
+  REQUIRE(ck.tensors.size() + 1 == before);
+  nn::io::save_checkpoint(o.dir + "/last.ckpt", ck);
+  train::TrainConfig more = c;
+  more.epochs = 2;
+  o.resume = true;
+  CHECK_THAT(error_of([&] { train::train_run(more, o); }),
+             Catch::Contains("last.ckpt") && Catch::Contains("state tensors, the file holds"));
+}
