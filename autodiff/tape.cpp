@@ -65,7 +65,17 @@ void Tape<T>::close_forward_timing() {
 }
 
 template <typename T>
-Node<T>& Tape<T>::next_node() {
+void Tape<T>::refuse_after_backward(const char* op, bool requires_grad) const {
+  // Nodes without a gradient (constants, evaluation under NoGradGuard) cannot carry a stale one.
+  if (backward_ran_ && requires_grad) {
+    throw std::logic_error(std::string("Tape: cannot record \"") + op +
+                           "\" after backward() on the same tape: the old graph's gradients would flow again into "
+                           "the new one. Call tape.clear() before the next step (or zero_grad() to keep the graph).");
+  }
+}
+
+template <typename T>
+Node<T>& Tape<T>::next_node(const char* op) {
   close_forward_timing();
   if (profiling_) last_record_ = std::chrono::steady_clock::now();
   if (size_ == static_cast<int>(nodes_.size())) nodes_.push_back(std::make_unique<Node<T>>());
@@ -83,7 +93,7 @@ Node<T>& Tape<T>::next_node() {
 
 template <typename T>
 Var<T> Tape<T>::constant(const Tensor<T>& value) {
-  Node<T>& n = next_node();
+  Node<T>& n = next_node(kLeafConstant.c_str());
   n.op = kLeafConstant.c_str();
   n.value = value;  // copy-assign reuses the node's buffer when it is large enough
   return last();
@@ -91,7 +101,7 @@ Var<T> Tape<T>::constant(const Tensor<T>& value) {
 
 template <typename T>
 Var<T> Tape<T>::constant(Tensor<T>&& value) {
-  Node<T>& n = next_node();
+  Node<T>& n = next_node(kLeafConstant.c_str());
   n.op = kLeafConstant.c_str();
   n.value = std::move(value);
   return last();
@@ -99,7 +109,7 @@ Var<T> Tape<T>::constant(Tensor<T>&& value) {
 
 template <typename T>
 Tensor<T>& Tape<T>::constant_buffer(const Shape& s, T fill) {
-  Node<T>& n = next_node();
+  Node<T>& n = next_node(kLeafConstant.c_str());
   n.op = kLeafConstant.c_str();
   n.value.resize(s);
   n.value.fill(fill);
@@ -108,7 +118,8 @@ Tensor<T>& Tape<T>::constant_buffer(const Shape& s, T fill) {
 
 template <typename T>
 Var<T> Tape<T>::variable(const Tensor<T>& value) {
-  Node<T>& n = next_node();
+  refuse_after_backward(kLeafVariable.c_str(), grad_enabled_);
+  Node<T>& n = next_node(kLeafVariable.c_str());
   n.op = kLeafVariable.c_str();
   n.value = value;
   n.requires_grad = grad_enabled_;
@@ -117,7 +128,8 @@ Var<T> Tape<T>::variable(const Tensor<T>& value) {
 
 template <typename T>
 Var<T> Tape<T>::param(Parameter<T>& p) {
-  Node<T>& n = next_node();
+  refuse_after_backward(kLeafParam.c_str(), grad_enabled_);
+  Node<T>& n = next_node(kLeafParam.c_str());
   n.op = kLeafParam.c_str();
   n.param = &p;
   n.requires_grad = grad_enabled_;
@@ -126,14 +138,15 @@ Var<T> Tape<T>::param(Parameter<T>& p) {
 
 template <typename T>
 Node<T>& Tape<T>::record_range(const OpName& op, const Var<T>* begin, const Var<T>* end, BackwardFn<T> backward) {
-  Node<T>& n = next_node();
-  n.op = op.c_str();
   bool any = false;
   for (const Var<T>* v = begin; v != end; ++v) {
     if (&v->tape() != this) throw std::logic_error(std::string(op.c_str()) + ": input belongs to another tape");
-    n.inputs.push_back(v->id());
     any = any || nodes_[v->id()]->requires_grad;
   }
+  refuse_after_backward(op.c_str(), grad_enabled_ && any);
+  Node<T>& n = next_node(op.c_str());
+  n.op = op.c_str();
+  for (const Var<T>* v = begin; v != end; ++v) n.inputs.push_back(v->id());
   n.requires_grad = grad_enabled_ && any;
   n.backward = n.requires_grad ? backward : nullptr;
   return n;
@@ -200,6 +213,7 @@ void Tape<T>::backward(const Var<T>& loss) {
                      " (pass an explicit seed for other outputs)");
   }
   close_forward_timing();
+  backward_ran_ = true;
   grad_buffer(loss.id())[0] += T(1);  // the seed d(loss) = 1, without a seed tensor to allocate
   walk(loss.id());
 }
@@ -211,6 +225,7 @@ void Tape<T>::backward(const Var<T>& out, const Tensor<T>& seed) {
     throw ShapeError("backward: seed of shape " + seed.shape().str() + " for output of shape " + out.shape().str());
   }
   close_forward_timing();
+  backward_ran_ = true;
   grad_buffer(out.id()).array() += seed.array();
   walk(out.id());
 }
@@ -218,11 +233,13 @@ void Tape<T>::backward(const Var<T>& out, const Tensor<T>& seed) {
 template <typename T>
 void Tape<T>::zero_grad() {
   for (int id = 0; id < size_; ++id) nodes_[id]->has_grad = false;
+  backward_ran_ = false;
 }
 
 template <typename T>
 void Tape<T>::clear() {
   size_ = 0;
+  backward_ran_ = false;
 }
 
 template class Var<float>;

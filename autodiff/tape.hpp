@@ -103,12 +103,16 @@ class Tape {
 
   // Seeds d(loss) = 1 (loss must hold one element) and accumulates gradients into every node
   // that requires one. Calling it twice accumulates twice: gradients always add.
+  // After a backward pass the tape refuses new nodes that require a gradient until clear() (next
+  // step) or zero_grad() (same graph, fresh gradients): a new graph recorded on top of an old one
+  // would be walked together with it, and the old nodes' gradients would flow into the parameters
+  // a second time. Constants and NoGradGuard evaluation stay allowed: they carry no gradient.
   void backward(const Var<T>& loss);
   // Same walk with an explicit upstream gradient of out's shape (Jacobian rows, tests).
   void backward(const Var<T>& out, const Tensor<T>& seed);
   // Forgets every node's gradient but keeps the nodes (for repeated backward on one graph).
   void zero_grad();
-  // Forgets all nodes, keeping their buffers for reuse.
+  // Forgets all nodes, keeping their buffers for reuse. Call it before every step.
   void clear();
 
   int size() const { return size_; }
@@ -133,7 +137,8 @@ class Tape {
 
  private:
   friend class Backward<T>;
-  Node<T>& next_node();
+  void refuse_after_backward(const char* op, bool requires_grad) const;
+  Node<T>& next_node(const char* op);
   Node<T>& record_range(const OpName& op, const Var<T>* begin, const Var<T>* end, BackwardFn<T> backward);
   void walk(int from);
   Tensor<T>& grad_buffer(int id);  // the node's gradient, zeroed on first use
@@ -144,6 +149,7 @@ class Tape {
   std::vector<std::unique_ptr<Node<T>>> nodes_;  // slots [0, size_) are live
   int size_ = 0;
   bool grad_enabled_ = true;
+  bool backward_ran_ = false;  // since the last clear() or zero_grad(): nodes that need a gradient are refused
   std::array<Tensor<T>, 3> broadcast_scratch_;   // per-input buffers, reused by every node
   std::array<bool, 3> broadcast_used_{};
   bool profiling_ = false;
