@@ -75,7 +75,7 @@ void Tape<T>::refuse_after_backward(const char* op, bool requires_grad) const {
 }
 
 template <typename T>
-Node<T>& Tape<T>::next_node(const char* op) {
+Node<T>& Tape<T>::next_node() {
   close_forward_timing();
   if (profiling_) last_record_ = std::chrono::steady_clock::now();
   if (size_ == static_cast<int>(nodes_.size())) nodes_.push_back(std::make_unique<Node<T>>());
@@ -84,8 +84,8 @@ Node<T>& Tape<T>::next_node(const char* op) {
   n.requires_grad = false;
   n.inputs.clear();
   n.backward = nullptr;
-  n.attr = {};
-  n.ints.clear();
+  n.state_type_ = nullptr;
+  n.index_list.clear();
   n.param = nullptr;
   n.forward_seconds = n.backward_seconds = 0;
   return n;
@@ -93,7 +93,7 @@ Node<T>& Tape<T>::next_node(const char* op) {
 
 template <typename T>
 Var<T> Tape<T>::constant(const Tensor<T>& value) {
-  Node<T>& n = next_node(kLeafConstant.c_str());
+  Node<T>& n = next_node();
   n.op = kLeafConstant.c_str();
   n.value = value;  // copy-assign reuses the node's buffer when it is large enough
   return last();
@@ -101,25 +101,25 @@ Var<T> Tape<T>::constant(const Tensor<T>& value) {
 
 template <typename T>
 Var<T> Tape<T>::constant(Tensor<T>&& value) {
-  Node<T>& n = next_node(kLeafConstant.c_str());
+  Node<T>& n = next_node();
   n.op = kLeafConstant.c_str();
   n.value = std::move(value);
   return last();
 }
 
 template <typename T>
-Tensor<T>& Tape<T>::constant_buffer(const Shape& s, T fill) {
-  Node<T>& n = next_node(kLeafConstant.c_str());
+typename Tape<T>::ConstantBuffer Tape<T>::constant_buffer(const Shape& s, T fill) {
+  Node<T>& n = next_node();
   n.op = kLeafConstant.c_str();
   n.value.resize(s);
   n.value.fill(fill);
-  return n.value;
+  return {last(), n.value};
 }
 
 template <typename T>
 Var<T> Tape<T>::variable(const Tensor<T>& value) {
   refuse_after_backward(kLeafVariable.c_str(), grad_enabled_);
-  Node<T>& n = next_node(kLeafVariable.c_str());
+  Node<T>& n = next_node();
   n.op = kLeafVariable.c_str();
   n.value = value;
   n.requires_grad = grad_enabled_;
@@ -129,7 +129,7 @@ Var<T> Tape<T>::variable(const Tensor<T>& value) {
 template <typename T>
 Var<T> Tape<T>::param(Parameter<T>& p) {
   refuse_after_backward(kLeafParam.c_str(), grad_enabled_);
-  Node<T>& n = next_node(kLeafParam.c_str());
+  Node<T>& n = next_node();
   n.op = kLeafParam.c_str();
   n.param = &p;
   n.requires_grad = grad_enabled_;
@@ -137,19 +137,24 @@ Var<T> Tape<T>::param(Parameter<T>& p) {
 }
 
 template <typename T>
-Node<T>& Tape<T>::record_range(const OpName& op, const Var<T>* begin, const Var<T>* end, BackwardFn<T> backward) {
+Recording<T> Tape<T>::record_range(const OpName& op, const Var<T>* begin, const Var<T>* end) {
   bool any = false;
   for (const Var<T>* v = begin; v != end; ++v) {
     if (&v->tape() != this) throw std::logic_error(std::string(op.c_str()) + ": input belongs to another tape");
     any = any || nodes_[v->id()]->requires_grad;
   }
   refuse_after_backward(op.c_str(), grad_enabled_ && any);
-  Node<T>& n = next_node(op.c_str());
+  Node<T>& n = next_node();
   n.op = op.c_str();
   for (const Var<T>* v = begin; v != end; ++v) n.inputs.push_back(v->id());
   n.requires_grad = grad_enabled_ && any;
-  n.backward = n.requires_grad ? backward : nullptr;
-  return n;
+  return Recording<T>(*this, n, size_ - 1);
+}
+
+template <typename T>
+Var<T> Recording<T>::backward(BackwardFn<T> fn) {
+  node_.backward = node_.requires_grad ? fn : nullptr;
+  return Var<T>(&tape_, id_);
 }
 
 template <typename T>
@@ -193,7 +198,12 @@ template <typename T>
 void Tape<T>::walk(int from) {
   for (int id = from; id >= 0; --id) {
     Node<T>& n = *nodes_[id];
-    if (!n.backward || !n.has_grad) continue;
+    if (!n.has_grad) continue;
+    if (!n.backward) {
+      if (n.requires_grad && !n.inputs.empty())  // an op left without Recording::backward
+        throw std::logic_error(std::string("backward: op \"") + n.op + "\" (node " + std::to_string(id) + ") has no backward function");
+      continue;
+    }
     broadcast_used_.fill(false);
     const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Backward<T> ctx(*this, n);
@@ -244,6 +254,8 @@ void Tape<T>::clear() {
 
 template class Var<float>;
 template class Var<double>;
+template class Recording<float>;
+template class Recording<double>;
 template class Tape<float>;
 template class Tape<double>;
 template class Backward<float>;

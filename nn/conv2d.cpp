@@ -126,10 +126,6 @@ template <typename T>
 using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 }  // namespace
 
-ConvShape stored_conv_shape(const std::vector<int64_t>& v) {
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
-}
-
 template <typename T>
 ConvShape conv_shape(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g, const char* op) {
   const Shape& xs = x.shape();
@@ -181,9 +177,21 @@ void conv_image_backward(const T* dout, const T* image, const T* weight, const C
 template <typename T>
 Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g) {
   const ConvShape s = conv_shape(x, weight, bias, g, "conv2d");
-  Tape<T>& tape = x.tape();
-  BackwardFn<T> backward = [](Backward<T>& g) {
-    const ConvShape s = stored_conv_shape(g.node().ints);
+  const int chunks = int(std::min<int64_t>(num_threads(), s.N));
+  Recording<T> rec = bias.valid() ? x.tape().record(kConv2d, {x, weight, bias}) : x.tape().record(kConv2d, {x, weight});
+  rec.set_state(s);
+  rec.value().resize(Shape{s.N, s.O, s.Ho, s.Wo});
+  T* out = rec.value().data();
+  Tensor<T>& scratch = rec.saved();  // per chunk: cols (patch, pixels)
+  scratch.resize(Shape{chunks * s.patch() * s.pixels()});
+  const T* b = bias.valid() ? bias.value().data() : nullptr;
+  parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
+    T* cols = scratch.data() + c * s.patch() * s.pixels();
+    for (int64_t n = begin; n < end; ++n)
+      conv_image_forward(x.value().data() + n * s.image(), weight.value().data(), b, s, cols, out + n * s.O * s.pixels());
+  });
+  return rec.backward([](Backward<T>& g) {
+    const ConvShape s = op_state<ConvShape>(g);
     const int chunks = int(std::min<int64_t>(num_threads(), s.N));
     const bool need_x = g.needs(0), need_w = g.needs(1), need_b = g.num_inputs() > 2 && g.needs(2);
     Tensor<T>& scratch = g.saved();  // per chunk: cols (patch, pixels), dcols (patch, pixels), dW (O, patch)
@@ -212,19 +220,7 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const C
         for (int64_t o = 0; o < s.O; ++o)
           db[o] += fixed_order_sum(g.dout().data() + (n * s.O + o) * s.pixels(), s.pixels());
     }
-  };
-  Node<T>& node = bias.valid() ? tape.record(kConv2d, {x, weight, bias}, backward) : tape.record(kConv2d, {x, weight}, backward);
-  node.ints.assign({s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.Ho, s.Wo, s.stride, s.padding, s.dilation});
-  node.value.resize(Shape{s.N, s.O, s.Ho, s.Wo});
-  const int chunks = int(std::min<int64_t>(num_threads(), s.N));
-  node.saved.resize(Shape{chunks * s.patch() * s.pixels()});
-  const T* b = bias.valid() ? bias.value().data() : nullptr;
-  parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
-    T* cols = node.saved.data() + c * s.patch() * s.pixels();
-    for (int64_t n = begin; n < end; ++n)
-      conv_image_forward(x.value().data() + n * s.image(), weight.value().data(), b, s, cols, node.value.data() + n * s.O * s.pixels());
   });
-  return tape.last();
 }
 
 template <typename T>

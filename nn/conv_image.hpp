@@ -11,6 +11,8 @@
 
 namespace torus::nn {
 
+// The convolution's sizes: x (N, C, H, W), weight (O, C, kh, kw), output (N, O, Ho, Wo); also the
+// state conv2d keeps in its node.
 struct ConvShape {
   int64_t N, C, H, W, O, kh, kw, Ho, Wo, stride, padding, dilation;
   int64_t patch() const { return C * kh * kw; }
@@ -22,7 +24,6 @@ struct ConvShape {
 // ShapeError naming `op` and the shapes.
 template <typename T>
 ConvShape conv_shape(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g, const char* op);
-ConvShape stored_conv_shape(const std::vector<int64_t>& ints);
 
 // out (O, Ho Wo) = W (O, C kh kw) im2col(image) + bias; cols is (patch, pixels) scratch.
 template <typename T>
