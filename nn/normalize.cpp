@@ -1,7 +1,5 @@
 #include "nn/normalize.hpp"
 
-#include <cmath>
-
 namespace torus::nn {
 
 namespace {
@@ -27,13 +25,7 @@ Var<T> group_l2_normalize(const Var<T>& h, int64_t group, double eps) {
   rec.value().resize(s);
   Tensor<T>& rho = rec.saved();  // (groups) max(|group|, eps)
   rho.resize(Shape{groups});
-  const T* x = h.value().data();
-  for (int64_t k = 0; k < groups; ++k) {
-    T sq = 0;
-    for (int64_t j = 0; j < group; ++j) sq += x[k * group + j] * x[k * group + j];
-    rho[k] = std::max(std::sqrt(sq), T(eps));
-    for (int64_t j = 0; j < group; ++j) rec.value()[k * group + j] = x[k * group + j] / rho[k];
-  }
+  geometry::group_l2_normalize(h.value().data(), h.value().numel(), group, T(eps), rec.value().data(), rho.data());
   return rec.backward([](Backward<T>& g) {
     // z = h / rho with rho = max(|h|, eps) per group.
     //   rho > eps:  dh = (dz - z <z, dz>) / rho   (the radial part of dz is projected out)

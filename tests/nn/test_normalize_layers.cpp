@@ -1,7 +1,8 @@
-// Gradient checks and properties of the geometry layers: sphere / pair normalisation, the
-// Clifford map, torusC's wrap, spherization.
+// Gradient checks and properties of the geometry layers: sphere / pair normalisation (its value
+// is the geometry kernel, bit for bit), the Clifford map, torusC's wrap, spherization.
 #include "test_util.hpp"
 
+#include "geometry/normalize.hpp"
 #include "nn/embedding_head.hpp"
 #include "nn/normalize.hpp"
 
@@ -135,4 +136,35 @@ TEST_CASE("torusC rewrap: bias wrapped into [0, 1) changes no output, loss or gr
   CHECK(run(after) == Approx(l0).epsilon(1e-9));
   REQUIRE(after.size() == before.size());
   for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).margin(1e-9));
+}
+
+namespace {
+template <typename T>
+void check_normalize_single_path() {
+  // a zero row, a zero pair, tiny values under the clamp, large values, and ordinary ones
+  const std::vector<T> h = {T(0),    T(0),     T(0),   T(0),    T(0),     T(0),
+                            T(0),    T(0),     T(0.6), T(-0.8), T(1e-13), T(-2e-13),
+                            T(1e15), T(-3e14), T(2.5), T(-1.5), T(0.1),   T(7)};
+  const int64_t N = 3, D = 6;
+  Tape<T> tape;
+  const Var<T> x = tape.constant(Tensor<T>(Shape{N, D}, h));
+  const geometry::RowMatrix<T> hm = Tensor<T>(Shape{N, D}, h).matrix(N, D);
+  for (int64_t group : {1, 2, 3, 6}) {
+    INFO("group " << group);
+    const Var<T> z = group_l2_normalize(x, group);
+    std::vector<T> kernel(h.size()), rho(h.size() / size_t(group));
+    geometry::group_l2_normalize(h.data(), int64_t(h.size()), group, T(geometry::kNormEps), kernel.data(), rho.data());
+    for (size_t i = 0; i < h.size(); ++i) CHECK(z.value()[int64_t(i)] == kernel[i]);
+    // the row helpers of the evaluation code are the same kernel
+    const geometry::RowMatrix<T> rows = group == 2 ? geometry::pair_normalize_rows<T>(hm) : geometry::l2_normalize_rows<T>(hm);
+    if (group == 2 || group == D)
+      for (int64_t i = 0; i < N * D; ++i) CHECK(z.value()[i] == rows(i / D, i % D));
+  }
+  CHECK(sphere_normalize(x).value()[0] == T(0));  // the zero row stays zero
+}
+}  // namespace
+
+TEST_CASE("group_l2_normalize computes its value with the geometry kernel, bit for bit", "[nn][single-path]") {
+  check_normalize_single_path<float>();
+  check_normalize_single_path<double>();
 }
