@@ -5,7 +5,7 @@
 // Conventions at points where the derivative is not defined (each asserted exactly in the tests):
 //   abs'(0) = 0, relu'(0) = 0, leaky_relu'(0) = slope, clamp passes the gradient on [lo, hi]
 //   inclusive, max sends it to the first maximum, atan2's gradient at the origin is (0, 0),
-//   sqrt'(0) = +inf (clamp before sqrt when zero is reachable), wrap01 and wrapped_diff pass
+//   sqrt'(0) = +inf (clamp before sqrt when zero is reachable), nn's wrap01 and wrapped_diff pass
 //   +1 / -1 everywhere including at the jump (the step along the circle is smooth).
 // A row of all -inf is legal in logsumexp / log_softmax / softmax: the result is -inf / -inf / 0
 // and the gradient is 0, never NaN (a fully masked row carries no information).
@@ -28,13 +28,6 @@ template <typename T> Var<T> mul(const Var<T>& a, const Var<T>& b);
 template <typename T> Var<T> div(const Var<T>& a, const Var<T>& b);
 // atan2(y, x) in (-pi, pi]; y and x must have the same shape.
 template <typename T> Var<T> atan2(const Var<T>& y, const Var<T>& x);
-
-// ---- wraparound on the unit circle (ops_wrap.cpp; method.md 3.3) ----
-// x - floor(x), in [0, 1).
-template <typename T> Var<T> wrap01(const Var<T>& x);
-// The shortest signed step from b to a on the unit circle: d - floor(d + 1/2) with d = a - b, in
-// [-1/2, 1/2); the same half-open convention as int8_t(uint8_t(qa - qb)) on uint8 codes.
-template <typename T> Var<T> wrapped_diff(const Var<T>& a, const Var<T>& b);
 
 // ---- elementwise unary (ops_unary.cpp) ----
 // a * x + b; carries neg and all scalar arithmetic.

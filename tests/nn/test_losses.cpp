@@ -3,6 +3,7 @@
 #include "test_util.hpp"
 
 #include "nn/cross_entropy.hpp"
+#include "nn/flat_torus.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/koleo.hpp"
 #include "nn/normalize.hpp"

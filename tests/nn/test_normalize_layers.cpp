@@ -4,6 +4,7 @@
 
 #include "geometry/normalize.hpp"
 #include "nn/embedding_head.hpp"
+#include "nn/flat_torus.hpp"
 #include "nn/normalize.hpp"
 
 #include <cmath>

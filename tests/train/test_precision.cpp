@@ -1,6 +1,7 @@
 // precision@1: hand cases, and method.md 15's invariance oracles for the evaluated spaces.
 #include "test_util.hpp"
 
+#include "nn/flat_torus.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/normalize.hpp"
 #include "train/precision.hpp"
@@ -35,7 +36,7 @@ void clustered(int n, int dims, int classes, uint64_t seed, uint64_t noise_seed,
 RowMatrix evaluated(const Tensor<float>& h, nn::HeadMode mode) {
   Tape<float> tape;
   Var<float> z = tape.constant(h);
-  if (mode == nn::HeadMode::torusC) return to_rows(nn::clifford_project(wrap01(z)).value());
+  if (mode == nn::HeadMode::torusC) return to_rows(nn::clifford_project(nn::wrap01(z)).value());
   return to_rows(nn::sphere_normalize(z).value());
 }
 }  // namespace
