@@ -1,6 +1,7 @@
 // precision@1: hand cases, and method.md 15's invariance oracles for the evaluated spaces.
 #include "test_util.hpp"
 
+#include "nn/clifford_torus.hpp"
 #include "nn/flat_torus.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/normalize.hpp"
