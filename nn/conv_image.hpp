@@ -5,20 +5,11 @@
 
 #include "autodiff/tensor.hpp"
 #include "nn/conv2d.hpp"
+#include "nn/im2col.hpp"
 
 #include <cstdint>
-#include <vector>
 
 namespace torus::nn {
-
-// The convolution's sizes: x (N, C, H, W), weight (O, C, kh, kw), output (N, O, Ho, Wo); also the
-// state conv2d keeps in its node.
-struct ConvShape {
-  int64_t N, C, H, W, O, kh, kw, Ho, Wo, stride, padding, dilation;
-  int64_t patch() const { return C * kh * kw; }
-  int64_t pixels() const { return Ho * Wo; }
-  int64_t image() const { return C * H * W; }
-};
 
 // Checks x (N, C, H, W), weight (O, C, kh, kw), bias (O) or invalid, and the geometry; throws
 // ShapeError naming `op` and the shapes.
