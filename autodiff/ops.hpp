@@ -1,6 +1,28 @@
-// Every differentiable op of the engine. Primitives (recorded on the tape, each with its backward
-// written next to its forward) live in ops_*.cpp; composites are built from primitives below and
-// need no backward of their own. All are instantiated for float (training) and double (checks).
+// Every differentiable op. The engine's primitives are declared below; the primitives of nn/ in
+// the headers named in the index; composites (built from primitives, with no backward of their
+// own) at the end of this file. All are instantiated for float (training) and double (checks).
+//
+// Index of primitives: each is recorded on the tape under its name, and its backward is written
+// right below its forward in the file named here. A test fails when one has no gradient check.
+//   name                 declared in                    forward and backward in
+//   add sub mul div      autodiff/ops.hpp               autodiff/ops_binary.cpp
+//   atan2                autodiff/ops.hpp               autodiff/ops_binary.cpp
+//   affine exp log sqrt pow abs sin cos tanh sigmoid relu leaky_relu softplus clamp gelu
+//                        autodiff/ops.hpp               autodiff/ops_unary.cpp
+//   matmul               autodiff/ops.hpp               autodiff/ops_matmul.cpp
+//   sum sum_axis max_axis logsumexp log_softmax
+//                        autodiff/ops.hpp               autodiff/ops_reduce.cpp
+//   cumsum               autodiff/ops.hpp               autodiff/ops_scan.cpp (spherization's products)
+//   reshape permute slice concat index_select masked_fill
+//                        autodiff/ops.hpp               autodiff/ops_shape.cpp
+//   wrap01 wrapped_diff  nn/flat_torus.hpp              nn/flat_torus.cpp (value: geometry/flat_torus.hpp)
+//   group_l2_normalize   nn/normalize.hpp               nn/normalize.cpp (value: geometry/normalize.hpp)
+//   clifford_project     nn/clifford_torus.hpp          nn/clifford_torus.cpp (value: geometry/clifford_torus.cpp)
+//   conv2d               nn/conv2d.hpp                  nn/conv2d.cpp (per image: nn/conv_image.cpp)
+//   conv2d_max_pool2     nn/conv_pool.hpp               nn/conv_pool.cpp
+//   max_pool2d avg_pool2d
+//                        nn/pool2d.hpp                  nn/pool2d.cpp
+//   batch_norm           nn/batchnorm.hpp               nn/batchnorm.cpp
 //
 // Conventions at points where the derivative is not defined (each asserted exactly in the tests):
 //   abs'(0) = 0, relu'(0) = 0, leaky_relu'(0) = slope, clamp passes the gradient on [lo, hi]
