@@ -1,11 +1,33 @@
-// Every differentiable op of the engine. Primitives (recorded on the tape, each with its backward
-// written next to its forward) live in ops_*.cpp; composites are built from primitives below and
-// need no backward of their own. All are instantiated for float (training) and double (checks).
+// Every differentiable op. The engine's primitives are declared below; the primitives of nn/ in
+// the headers named in the index; composites (built from primitives, with no backward of their
+// own) at the end of this file. All are instantiated for float (training) and double (checks).
+//
+// Index of primitives: each is recorded on the tape under its name, and its backward is written
+// right below its forward in the file named here. A test fails when one has no gradient check.
+//   name                 declared in                    forward and backward in
+//   add sub mul div      autodiff/ops.hpp               autodiff/ops_binary.cpp
+//   atan2                autodiff/ops.hpp               autodiff/ops_binary.cpp
+//   affine exp log sqrt pow abs sin cos tanh sigmoid relu leaky_relu softplus clamp gelu
+//                        autodiff/ops.hpp               autodiff/ops_unary.cpp
+//   matmul               autodiff/ops.hpp               autodiff/ops_matmul.cpp
+//   sum sum_axis max_axis logsumexp log_softmax
+//                        autodiff/ops.hpp               autodiff/ops_reduce.cpp
+//   cumsum               autodiff/ops.hpp               autodiff/ops_scan.cpp (spherization's products)
+//   reshape permute slice concat index_select masked_fill
+//                        autodiff/ops.hpp               autodiff/ops_shape.cpp
+//   wrap01 wrapped_diff  nn/flat_torus.hpp              nn/flat_torus.cpp (value: geometry/flat_torus.hpp)
+//   group_l2_normalize   nn/normalize.hpp               nn/normalize.cpp (value: geometry/normalize.hpp)
+//   clifford_project     nn/clifford_torus.hpp          nn/clifford_torus.cpp (value: geometry/clifford_torus.cpp)
+//   conv2d               nn/conv2d.hpp                  nn/conv2d.cpp (per image: nn/conv_image.cpp)
+//   conv2d_max_pool2     nn/conv_pool.hpp               nn/conv_pool.cpp
+//   max_pool2d avg_pool2d
+//                        nn/pool2d.hpp                  nn/pool2d.cpp
+//   batch_norm           nn/batchnorm.hpp               nn/batchnorm.cpp
 //
 // Conventions at points where the derivative is not defined (each asserted exactly in the tests):
 //   abs'(0) = 0, relu'(0) = 0, leaky_relu'(0) = slope, clamp passes the gradient on [lo, hi]
 //   inclusive, max sends it to the first maximum, atan2's gradient at the origin is (0, 0),
-//   sqrt'(0) = +inf (clamp before sqrt when zero is reachable), wrap01 and wrapped_diff pass
+//   sqrt'(0) = +inf (clamp before sqrt when zero is reachable), nn's wrap01 and wrapped_diff pass
 //   +1 / -1 everywhere including at the jump (the step along the circle is smooth).
 // A row of all -inf is legal in logsumexp / log_softmax / softmax: the result is -inf / -inf / 0
 // and the gradient is 0, never NaN (a fully masked row carries no information).
@@ -28,13 +50,6 @@ template <typename T> Var<T> mul(const Var<T>& a, const Var<T>& b);
 template <typename T> Var<T> div(const Var<T>& a, const Var<T>& b);
 // atan2(y, x) in (-pi, pi]; y and x must have the same shape.
 template <typename T> Var<T> atan2(const Var<T>& y, const Var<T>& x);
-
-// ---- wraparound on the unit circle (ops_wrap.cpp; method.md 3.3) ----
-// x - floor(x), in [0, 1).
-template <typename T> Var<T> wrap01(const Var<T>& x);
-// The shortest signed step from b to a on the unit circle: d - floor(d + 1/2) with d = a - b, in
-// [-1/2, 1/2); the same half-open convention as int8_t(uint8_t(qa - qb)) on uint8 codes.
-template <typename T> Var<T> wrapped_diff(const Var<T>& a, const Var<T>& b);
 
 // ---- elementwise unary (ops_unary.cpp) ----
 // a * x + b; carries neg and all scalar arithmetic.

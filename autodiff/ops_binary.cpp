@@ -19,10 +19,9 @@ const OpName kAtan2("atan2");
 // Records a binary op and computes out = f(a, b) with broadcasting.
 template <typename T, typename F>
 Var<T> record_binary(const OpName& op, const Var<T>& a, const Var<T>& b, F f, std::type_identity_t<BackwardFn<T>> backward) {
-  Tape<T>& tape = a.tape();
-  Node<T>& n = tape.record(op, {a, b}, backward);
-  broadcast_apply(n.value, a.value(), b.value(), f, op.c_str());
-  return tape.last();
+  Recording<T> rec = a.tape().record(op, {a, b});
+  broadcast_apply(rec.value(), a.value(), b.value(), f, op.c_str());
+  return rec.backward(backward);
 }
 
 // The upstream gradient reduced to input i's shape, times sign.

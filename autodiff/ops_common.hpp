@@ -49,7 +49,7 @@ void add_binary_grad(Backward<T>& g, int i, const Tensor<T>& u, const Tensor<T>&
       else Map<T>(dx.data() + begin, n) += local;
     });
   } else {
-    broadcast_apply(g.dx_broadcast(i), u, v, f, g.node().op);
+    broadcast_apply(g.dx_broadcast(i), u, v, f, g.op());
   }
 }
 

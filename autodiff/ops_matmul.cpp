@@ -15,6 +15,10 @@ template <typename T>
 CMatrix<T> as_matrix(const Tensor<T>& t) {
   return t.matrix(t.shape()[0], t.shape()[1]);
 }
+
+struct MatmulState {
+  bool transpose_a, transpose_b;  // C = op(A) op(B), op transposing when set
+};
 }  // namespace
 
 template <typename T>
@@ -30,9 +34,19 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a, bool transpose
     throw ShapeError("matmul: inner dimensions differ for " + sa.str() + (transpose_a ? "^T" : "") + " @ " + sb.str() +
                      (transpose_b ? "^T" : "") + " (" + std::to_string(ka) + " vs " + std::to_string(kb) + ")");
   }
-  Tape<T>& tape = a.tape();
-  Node<T>& node = tape.record(kMatmul, {a, b}, [](Backward<T>& g) {
-    const bool ta = g.node().attr[0] != 0, tb = g.node().attr[1] != 0;
+  Recording<T> rec = a.tape().record(kMatmul, {a, b});
+  rec.set_state(MatmulState{transpose_a, transpose_b});
+  rec.value().resize(Shape{m, n});
+  auto C = rec.value().matrix(m, n);
+  const auto A = as_matrix(a.value());
+  const auto B = as_matrix(b.value());
+  if (!transpose_a && !transpose_b) C.noalias() = A * B;
+  else if (!transpose_a && transpose_b) C.noalias() = A * B.transpose();
+  else if (transpose_a && !transpose_b) C.noalias() = A.transpose() * B;
+  else C.noalias() = A.transpose() * B.transpose();
+  return rec.backward([](Backward<T>& g) {
+    const MatmulState t = op_state<MatmulState>(g);
+    const bool ta = t.transpose_a, tb = t.transpose_b;
     const Tensor<T>& A = g.in(0);
     const Tensor<T>& B = g.in(1);
     const auto dC = as_matrix(g.dout());
@@ -56,16 +70,6 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a, bool transpose
       else dBm.noalias() += dC.transpose() * Am.transpose();             // dB = dC^T A^T
     }
   });
-  node.attr = {double(transpose_a), double(transpose_b), 0, 0};
-  node.value.resize(Shape{m, n});
-  auto C = node.value.matrix(m, n);
-  const auto A = as_matrix(a.value());
-  const auto B = as_matrix(b.value());
-  if (!transpose_a && !transpose_b) C.noalias() = A * B;
-  else if (!transpose_a && transpose_b) C.noalias() = A * B.transpose();
-  else if (transpose_a && !transpose_b) C.noalias() = A.transpose() * B;
-  else C.noalias() = A.transpose() * B.transpose();
-  return tape.last();
 }
 
 template Var<float> matmul(const Var<float>&, const Var<float>&, bool, bool);

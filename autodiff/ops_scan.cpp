@@ -9,6 +9,12 @@ using namespace detail;
 namespace {
 const OpName kCumsum("cumsum");
 
+// x viewed as (outer, n, inner), summed along n.
+struct CumsumState {
+  int64_t outer, n, inner;
+  bool exclusive;  // sum_{j<k} rather than sum_{j<=k}
+};
+
 // y along each (outer, ., inner) line: running sum, forwards or backwards.
 template <typename T>
 void scan(T* y, const T* x, int64_t outer, int64_t n, int64_t inner, bool exclusive, bool reverse, bool accumulate) {
@@ -33,17 +39,17 @@ Var<T> cumsum(const Var<T>& x, int axis, bool exclusive) {
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < a; ++i) outer *= s[i];
   for (int i = a + 1; i < s.rank(); ++i) inner *= s[i];
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kCumsum, {x}, [](Backward<T>& g) {
+  const CumsumState state{outer, s[a], inner, exclusive};
+  Recording<T> rec = x.tape().record(kCumsum, {x});
+  rec.set_state(state);
+  rec.value().resize(s);
+  scan(rec.value().data(), x.value().data(), outer, s[a], inner, exclusive, false, false);
+  return rec.backward([](Backward<T>& g) {
     // y = L x with L (strictly) lower-triangular ones  =>  dx = L^T dy: a reverse running sum
     if (!g.needs(0)) return;
-    const auto& v = g.node().ints;  // outer, n, inner, exclusive
-    scan(g.dx(0).data(), g.dout().data(), v[0], v[1], v[2], v[3] != 0, true, true);
+    const CumsumState c = op_state<CumsumState>(g);
+    scan(g.dx(0).data(), g.dout().data(), c.outer, c.n, c.inner, c.exclusive, true, true);
   });
-  node.ints.assign({outer, s[a], inner, exclusive ? 1 : 0});
-  node.value.resize(s);
-  scan(node.value.data(), x.value().data(), outer, s[a], inner, exclusive, false, false);
-  return tape.last();
 }
 
 template Var<float> cumsum(const Var<float>&, int, bool);

@@ -51,6 +51,16 @@ void permute_copy(T* dst, const T* src, const Shape& in, const int64_t* perm) {
   }
 }
 
+// The state of slice: x viewed as (outer, n, inner) along the axis, keeping [start, start + length).
+struct SliceState {
+  int64_t outer, n, inner, start, length;
+};
+
+// The state of concat: the output viewed as (outer, total, inner) along the axis.
+struct ConcatState {
+  int64_t outer, inner, total;
+};
+
 // (outer, n, inner) view of `s` along axis.
 void split_at(const Shape& s, int axis, int64_t& outer, int64_t& inner) {
   outer = inner = 1;
@@ -80,8 +90,10 @@ Var<T> reshape(const Var<T>& x, std::span<const int64_t> dims) {
     throw ShapeError("reshape: cannot reshape " + x.shape().str() + " (" + std::to_string(x.value().numel()) +
                      " elements) to " + target.str());
   }
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kReshape, {x}, [](Backward<T>& g) {
+  Recording<T> rec = x.tape().record(kReshape, {x});
+  rec.value().resize(target);
+  rec.value().array() = x.value().array();
+  return rec.backward([](Backward<T>& g) {
     // same elements in the same order: the gradient is copied back flat
     if (!g.needs(0)) return;
     bool assign;
@@ -89,9 +101,6 @@ Var<T> reshape(const Var<T>& x, std::span<const int64_t> dims) {
     if (assign) dx.array() = g.dout().array();
     else dx.array() += g.dout().array();
   });
-  node.value.resize(target);
-  node.value.array() = x.value().array();
-  return tape.last();
 }
 
 template <typename T>
@@ -104,21 +113,22 @@ Var<T> permute(const Var<T>& x, const std::vector<int>& perm) {
     if (p >= 0 && p < s.rank()) seen[p] = true;
   }
   if (!valid) throw ShapeError("permute: invalid permutation for shape " + s.str());
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kPermute, {x}, [](Backward<T>& g) {
+  std::array<int64_t, kMaxRank> forward{}, out_dims{};
+  for (int i = 0; i < s.rank(); ++i) {
+    forward[i] = perm[i];
+    out_dims[i] = s[perm[i]];
+  }
+  Recording<T> rec = x.tape().record(kPermute, {x});
+  std::vector<int64_t>& inverse = rec.index_list();  // (rank) inverse[perm[i]] = i
+  inverse.resize(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = static_cast<int64_t>(i);
+  rec.value().resize(Shape(std::span<const int64_t>(out_dims.data(), s.rank())));
+  permute_copy<T, false>(rec.value().data(), x.value().data(), s, forward.data());
+  return rec.backward([](Backward<T>& g) {
     // out = P(x)  =>  dx = P^-1(dout): permute back with the inverse permutation
     if (!g.needs(0)) return;
-    const std::vector<int64_t>& ints = g.node().ints;  // the permutation, then its inverse
-    permute_copy<T, true>(g.dx(0).data(), g.dout().data(), g.out().shape(), ints.data() + g.out().shape().rank());
+    permute_copy<T, true>(g.dx(0).data(), g.dout().data(), g.out().shape(), g.index_list().data());
   });
-  node.ints.assign(perm.begin(), perm.end());
-  node.ints.resize(2 * perm.size());
-  for (size_t i = 0; i < perm.size(); ++i) node.ints[perm.size() + perm[i]] = static_cast<int64_t>(i);
-  std::vector<int64_t> out_dims(s.rank());
-  for (int i = 0; i < s.rank(); ++i) out_dims[i] = s[perm[i]];
-  node.value.resize(Shape(out_dims));
-  permute_copy<T, false>(node.value.data(), x.value().data(), s, node.ints.data());
-  return tape.last();
 }
 
 template <typename T>
@@ -129,25 +139,28 @@ Var<T> slice(const Var<T>& x, int axis, int64_t start, int64_t end) {
     throw ShapeError("slice: range [" + std::to_string(start) + ", " + std::to_string(end) + ") is outside axis " +
                      std::to_string(a) + " of shape " + s.str());
   }
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kSlice, {x}, [](Backward<T>& g) {
+  SliceState v;
+  split_at(s, a, v.outer, v.inner);
+  v.n = s[a];
+  v.start = start;
+  v.length = end - start;
+  Recording<T> rec = x.tape().record(kSlice, {x});
+  rec.set_state(v);
+  Shape sliced = s;
+  sliced[a] = v.length;
+  rec.value().resize(sliced);
+  const int64_t run = v.length * v.inner;
+  for (int64_t o = 0; o < v.outer; ++o)
+    Map<T>(rec.value().data() + o * run, run) = CMap<T>(x.value().data() + (o * v.n + start) * v.inner, run);
+  return rec.backward([](Backward<T>& g) {
     // the gradient goes back to the sliced positions; the rest of x gets none
     if (!g.needs(0)) return;
-    const auto& v = g.node().ints;  // outer, n, inner, start, length
+    const SliceState v = op_state<SliceState>(g);
+    const int64_t run = v.length * v.inner;
     Tensor<T>& dx = g.dx(0);
-    for (int64_t o = 0; o < v[0]; ++o)
-      Map<T>(dx.data() + (o * v[1] + v[3]) * v[2], v[4] * v[2]) += CMap<T>(g.dout().data() + o * v[4] * v[2], v[4] * v[2]);
+    for (int64_t o = 0; o < v.outer; ++o)
+      Map<T>(dx.data() + (o * v.n + v.start) * v.inner, run) += CMap<T>(g.dout().data() + o * run, run);
   });
-  int64_t outer, inner;
-  split_at(s, a, outer, inner);
-  node.ints.assign({outer, s[a], inner, start, end - start});
-  Shape sliced = s;
-  sliced[a] = end - start;
-  node.value.resize(sliced);
-  const int64_t run = (end - start) * inner;
-  for (int64_t o = 0; o < outer; ++o)
-    Map<T>(node.value.data() + o * run, run) = CMap<T>(x.value().data() + (o * s[a] + start) * inner, run);
-  return tape.last();
 }
 
 template <typename T>
@@ -163,36 +176,38 @@ Var<T> concat(const std::vector<Var<T>>& xs, int axis) {
     if (!ok) throw ShapeError("concat: shape " + s.str() + " does not match " + s0.str() + " outside axis " + std::to_string(a));
     total += s[a];
   }
-  Tape<T>& tape = xs[0].tape();
-  Node<T>& node = tape.record(kConcat, xs, [](Backward<T>& g) {
+  ConcatState c;
+  split_at(s0, a, c.outer, c.inner);
+  c.total = total;
+  Recording<T> rec = xs[0].tape().record(kConcat, xs);
+  rec.set_state(c);
+  std::vector<int64_t>& sizes = rec.index_list();  // (inputs) each input's length along the axis
+  sizes.clear();
+  for (const Var<T>& x : xs) sizes.push_back(x.shape()[a]);
+  Shape joined = s0;
+  joined[a] = total;
+  rec.value().resize(joined);
+  int64_t offset = 0;
+  for (const Var<T>& x : xs) {
+    const int64_t n = x.shape()[a];
+    for (int64_t o = 0; o < c.outer; ++o)
+      Map<T>(rec.value().data() + (o * total + offset) * c.inner, n * c.inner) = CMap<T>(x.value().data() + o * n * c.inner, n * c.inner);
+    offset += n;
+  }
+  return rec.backward([](Backward<T>& g) {
     // each input gets back its own block of the gradient
-    const int64_t outer = g.node().ints[0], inner = g.node().ints[1], total = g.node().ints[2];
+    const ConcatState c = op_state<ConcatState>(g);
     int64_t offset = 0;
     for (int i = 0; i < g.num_inputs(); ++i) {
-      const int64_t n = g.node().ints[3 + i];
+      const int64_t n = g.index_list()[i];
       if (g.needs(i)) {
         Tensor<T>& dx = g.dx(i);
-        for (int64_t o = 0; o < outer; ++o)
-          Map<T>(dx.data() + o * n * inner, n * inner) += CMap<T>(g.dout().data() + (o * total + offset) * inner, n * inner);
+        for (int64_t o = 0; o < c.outer; ++o)
+          Map<T>(dx.data() + o * n * c.inner, n * c.inner) += CMap<T>(g.dout().data() + (o * c.total + offset) * c.inner, n * c.inner);
       }
       offset += n;
     }
   });
-  int64_t outer, inner;
-  split_at(s0, a, outer, inner);
-  node.ints.assign({outer, inner, total});
-  for (const Var<T>& x : xs) node.ints.push_back(x.shape()[a]);
-  Shape joined = s0;
-  joined[a] = total;
-  node.value.resize(joined);
-  int64_t offset = 0;
-  for (const Var<T>& x : xs) {
-    const int64_t n = x.shape()[a];
-    for (int64_t o = 0; o < outer; ++o)
-      Map<T>(node.value.data() + (o * total + offset) * inner, n * inner) = CMap<T>(x.value().data() + o * n * inner, n * inner);
-    offset += n;
-  }
-  return tape.last();
 }
 
 template <typename T>
@@ -205,24 +220,23 @@ Var<T> index_select(const Var<T>& x, const std::vector<int64_t>& indices) {
                        ") for shape " + s.str());
     }
   }
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kIndexSelect, {x}, [](Backward<T>& g) {
+  Recording<T> rec = x.tape().record(kIndexSelect, {x});
+  rec.index_list().assign(indices.begin(), indices.end());  // (R) the rows picked
+  Shape selected = s;
+  selected[0] = static_cast<int64_t>(indices.size());
+  rec.value().resize(selected);
+  const int64_t row = s[0] ? x.value().numel() / s[0] : 0;
+  for (size_t r = 0; r < indices.size(); ++r)
+    Map<T>(rec.value().data() + r * row, row) = CMap<T>(x.value().data() + indices[r] * row, row);
+  return rec.backward([](Backward<T>& g) {
     // rows picked several times collect the sum of their gradients, in index order
     if (!g.needs(0)) return;
     const int64_t row = g.in(0).shape()[0] ? g.in(0).numel() / g.in(0).shape()[0] : 0;
     Tensor<T>& dx = g.dx(0);
-    const auto& idx = g.node().ints;
-    for (size_t r = 0; r < idx.size(); ++r)
-      Map<T>(dx.data() + idx[r] * row, row) += CMap<T>(g.dout().data() + r * row, row);
+    const std::vector<int64_t>& rows = g.index_list();
+    for (size_t r = 0; r < rows.size(); ++r)
+      Map<T>(dx.data() + rows[r] * row, row) += CMap<T>(g.dout().data() + r * row, row);
   });
-  node.ints.assign(indices.begin(), indices.end());
-  Shape selected = s;
-  selected[0] = static_cast<int64_t>(indices.size());
-  node.value.resize(selected);
-  const int64_t row = s[0] ? x.value().numel() / s[0] : 0;
-  for (size_t r = 0; r < indices.size(); ++r)
-    Map<T>(node.value.data() + r * row, row) = CMap<T>(x.value().data() + indices[r] * row, row);
-  return tape.last();
 }
 
 template <typename T>
@@ -230,22 +244,21 @@ Var<T> masked_fill(const Var<T>& x, const Tensor<T>& mask, double value) {
   if (broadcast_shapes(x.shape(), mask.shape(), "masked_fill") != x.shape()) {
     throw ShapeError("masked_fill: mask of shape " + mask.shape().str() + " does not broadcast to " + x.shape().str());
   }
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kMaskedFill, {x}, [](Backward<T>& g) {
+  Recording<T> rec = x.tape().record(kMaskedFill, {x});
+  const T v = T(value);
+  broadcast_apply(rec.value(), x.value(), mask, [v](const auto& a, const auto& m) { return (m != T(0)).select(Array<T>::Constant(a.size(), v), a); },
+                  "masked_fill");
+  Tensor<T>& keep = rec.saved();  // (x's shape) 1 where x passes through
+  broadcast_apply(keep, x.value(), mask, [](const auto&, const auto& m) { return (m == T(0)).template cast<T>(); },
+                  "masked_fill");
+  return rec.backward([](Backward<T>& g) {
     // filled positions are constants: no gradient flows through them
     if (!g.needs(0)) return;
-    Tensor<T>& keep = g.saved();  // (x's shape) 1 where x passes through
+    const Tensor<T>& keep = g.saved();  // (x's shape)
     bool assign;
     Tensor<T>& dx = g.dx_whole(0, assign);
     add_unary_grad(dx, assign, g.dout(), keep, keep, [](const auto& d, const auto& k, const auto&) { return d * k; });
   });
-  node.attr[0] = value;
-  const T v = T(value);
-  broadcast_apply(node.value, x.value(), mask, [v](const auto& a, const auto& m) { return (m != T(0)).select(Array<T>::Constant(a.size(), v), a); },
-                  "masked_fill");
-  broadcast_apply(node.saved, x.value(), mask, [](const auto&, const auto& m) { return (m == T(0)).template cast<T>(); },
-                  "masked_fill");
-  return tape.last();
 }
 
 #define TORUS_INSTANTIATE(T)                                                   \

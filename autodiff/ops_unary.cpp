@@ -27,14 +27,36 @@ const OpName kSoftplus("softplus");
 const OpName kClamp("clamp");
 const OpName kGelu("gelu");
 
+// The op's parameters, stored in its node for the backward.
+struct AffineState {
+  double a, b;  // y = a x + b
+};
+struct PowState {
+  double p;  // y = x^p
+};
+struct LeakyReluState {
+  double slope;  // y = slope x for x <= 0
+};
+struct ClampState {
+  double lo, hi;  // y = min(max(x, lo), hi)
+};
+
+// Records y = forward(x) elementwise, then its backward.
 template <typename T, typename F>
-Var<T> record_unary(const OpName& op, const Var<T>& x, F forward, std::type_identity_t<BackwardFn<T>> backward,
-                    std::array<double, 4> attr = {}) {
-  Tape<T>& tape = x.tape();
-  Node<T>& n = tape.record(op, {x}, backward);
-  n.attr = attr;
-  map_unary(n.value, x.value(), forward);
-  return tape.last();
+Var<T> record_unary(const OpName& op, const Var<T>& x, F forward, std::type_identity_t<BackwardFn<T>> backward) {
+  Recording<T> rec = x.tape().record(op, {x});
+  map_unary(rec.value(), x.value(), forward);
+  return rec.backward(backward);
+}
+
+// The same for an op with parameters, stored first so the backward can read them.
+template <typename T, typename S, typename F>
+Var<T> record_unary(const OpName& op, const Var<T>& x, const S& state, F forward,
+                    std::type_identity_t<BackwardFn<T>> backward) {
+  Recording<T> rec = x.tape().record(op, {x});
+  rec.set_state(state);
+  map_unary(rec.value(), x.value(), forward);
+  return rec.backward(backward);
 }
 
 // dx += local(dout, x, y), elementwise.
@@ -57,12 +79,11 @@ T stable_sigmoid(T v) {
 
 template <typename T>
 Var<T> affine(const Var<T>& x, double a, double b) {
-  return record_unary(kAffine, x, [a, b](const auto& v) { return T(a) * v + T(b); },
+  return record_unary(kAffine, x, AffineState{a, b}, [a, b](const auto& v) { return T(a) * v + T(b); },
                       [](Backward<T>& g) {
-                        const T a = T(g.node().attr[0]);
+                        const T a = T(op_state<AffineState>(g).a);
                         unary_grad(g, [a](const auto& d, const auto&, const auto&) { return a * d; });  // d(ax+b) = a
-                      },
-                      {a, b});
+                      });
 }
 
 template <typename T>
@@ -88,17 +109,16 @@ Var<T> sqrt(const Var<T>& x) {
 
 template <typename T>
 Var<T> pow(const Var<T>& x, double p) {
-  return record_unary(kPow, x, [p](const auto& v) { return v.pow(T(p)); },
+  return record_unary(kPow, x, PowState{p}, [p](const auto& v) { return v.pow(T(p)); },
                       [](Backward<T>& g) {
-                        const T p = T(g.node().attr[0]);
+                        const T p = T(op_state<PowState>(g).p);
                         if (p == T(0)) {  // x^0 = 1 everywhere, even where x^-1 is infinite
                           if (g.needs(0)) g.dx(0);  // reached, with gradient exactly 0
                           return;
                         }
                         // (x^p)' = p x^(p-1)
                         unary_grad(g, [p](const auto& d, const auto& x, const auto&) { return p * d * x.pow(p - T(1)); });
-                      },
-                      {p});
+                      });
 }
 
 template <typename T>
@@ -148,15 +168,15 @@ Var<T> relu(const Var<T>& x) {
 template <typename T>
 Var<T> leaky_relu(const Var<T>& x, double slope) {
   const T s = T(slope);
-  return record_unary(kLeakyRelu, x, [s](const auto& v) { return v.unaryExpr([s](T u) { return u > T(0) ? u : s * u; }); },
+  return record_unary(kLeakyRelu, x, LeakyReluState{slope},
+                      [s](const auto& v) { return v.unaryExpr([s](T u) { return u > T(0) ? u : s * u; }); },
                       [](Backward<T>& g) {
-                        const T s = T(g.node().attr[0]);
+                        const T s = T(op_state<LeakyReluState>(g).slope);
                         // slope at 0 and below: the kink takes the left derivative
                         unary_grad(g, [s](const auto& d, const auto& x, const auto&) {
                           return d * x.unaryExpr([s](T u) { return u > T(0) ? T(1) : s; });
                         });
-                      },
-                      {slope});
+                      });
 }
 
 template <typename T>
@@ -178,15 +198,15 @@ template <typename T>
 Var<T> clamp(const Var<T>& x, double lo, double hi) {
   if (!(lo <= hi)) throw std::invalid_argument("clamp: lower bound " + std::to_string(lo) + " exceeds upper bound " + std::to_string(hi));
   const T l = T(lo), h = T(hi);
-  return record_unary(kClamp, x, [l, h](const auto& v) { return v.max(l).min(h); },
+  return record_unary(kClamp, x, ClampState{lo, hi}, [l, h](const auto& v) { return v.max(l).min(h); },
                       [](Backward<T>& g) {
-                        const T l = T(g.node().attr[0]), h = T(g.node().attr[1]);
+                        const ClampState c = op_state<ClampState>(g);
+                        const T l = T(c.lo), h = T(c.hi);
                         // 1 on [lo, hi] including both ends, 0 outside
                         unary_grad(g, [l, h](const auto& d, const auto& x, const auto&) {
                           return d * x.unaryExpr([l, h](T u) { return (u >= l && u <= h) ? T(1) : T(0); });
                         });
-                      },
-                      {lo, hi});
+                      });
 }
 
 template <typename T>

@@ -65,6 +65,16 @@ void Tape<T>::close_forward_timing() {
 }
 
 template <typename T>
+void Tape<T>::refuse_after_backward(const char* op, bool requires_grad) const {
+  // Nodes without a gradient (constants, evaluation under NoGradGuard) cannot carry a stale one.
+  if (backward_ran_ && requires_grad) {
+    throw std::logic_error(std::string("Tape: cannot record \"") + op +
+                           "\" after backward() on the same tape: the old graph's gradients would flow again into "
+                           "the new one. Call tape.clear() before the next step (or zero_grad() to keep the graph).");
+  }
+}
+
+template <typename T>
 Node<T>& Tape<T>::next_node() {
   close_forward_timing();
   if (profiling_) last_record_ = std::chrono::steady_clock::now();
@@ -74,8 +84,8 @@ Node<T>& Tape<T>::next_node() {
   n.requires_grad = false;
   n.inputs.clear();
   n.backward = nullptr;
-  n.attr = {};
-  n.ints.clear();
+  n.state_type_ = nullptr;
+  n.index_list.clear();
   n.param = nullptr;
   n.forward_seconds = n.backward_seconds = 0;
   return n;
@@ -98,16 +108,17 @@ Var<T> Tape<T>::constant(Tensor<T>&& value) {
 }
 
 template <typename T>
-Tensor<T>& Tape<T>::constant_buffer(const Shape& s, T fill) {
+typename Tape<T>::ConstantBuffer Tape<T>::constant_buffer(const Shape& s, T fill) {
   Node<T>& n = next_node();
   n.op = kLeafConstant.c_str();
   n.value.resize(s);
   n.value.fill(fill);
-  return n.value;
+  return {last(), n.value};
 }
 
 template <typename T>
 Var<T> Tape<T>::variable(const Tensor<T>& value) {
+  refuse_after_backward(kLeafVariable.c_str(), grad_enabled_);
   Node<T>& n = next_node();
   n.op = kLeafVariable.c_str();
   n.value = value;
@@ -117,6 +128,7 @@ Var<T> Tape<T>::variable(const Tensor<T>& value) {
 
 template <typename T>
 Var<T> Tape<T>::param(Parameter<T>& p) {
+  refuse_after_backward(kLeafParam.c_str(), grad_enabled_);
   Node<T>& n = next_node();
   n.op = kLeafParam.c_str();
   n.param = &p;
@@ -125,18 +137,24 @@ Var<T> Tape<T>::param(Parameter<T>& p) {
 }
 
 template <typename T>
-Node<T>& Tape<T>::record_range(const OpName& op, const Var<T>* begin, const Var<T>* end, BackwardFn<T> backward) {
-  Node<T>& n = next_node();
-  n.op = op.c_str();
+Recording<T> Tape<T>::record_range(const OpName& op, const Var<T>* begin, const Var<T>* end) {
   bool any = false;
   for (const Var<T>* v = begin; v != end; ++v) {
     if (&v->tape() != this) throw std::logic_error(std::string(op.c_str()) + ": input belongs to another tape");
-    n.inputs.push_back(v->id());
     any = any || nodes_[v->id()]->requires_grad;
   }
+  refuse_after_backward(op.c_str(), grad_enabled_ && any);
+  Node<T>& n = next_node();
+  n.op = op.c_str();
+  for (const Var<T>* v = begin; v != end; ++v) n.inputs.push_back(v->id());
   n.requires_grad = grad_enabled_ && any;
-  n.backward = n.requires_grad ? backward : nullptr;
-  return n;
+  return Recording<T>(*this, n, size_ - 1);
+}
+
+template <typename T>
+Var<T> Recording<T>::backward(BackwardFn<T> fn) {
+  node_.backward = node_.requires_grad ? fn : nullptr;
+  return Var<T>(&tape_, id_);
 }
 
 template <typename T>
@@ -180,7 +198,12 @@ template <typename T>
 void Tape<T>::walk(int from) {
   for (int id = from; id >= 0; --id) {
     Node<T>& n = *nodes_[id];
-    if (!n.backward || !n.has_grad) continue;
+    if (!n.has_grad) continue;
+    if (!n.backward) {
+      if (n.requires_grad && !n.inputs.empty())  // an op left without Recording::backward
+        throw std::logic_error(std::string("backward: op \"") + n.op + "\" (node " + std::to_string(id) + ") has no backward function");
+      continue;
+    }
     broadcast_used_.fill(false);
     const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Backward<T> ctx(*this, n);
@@ -200,6 +223,7 @@ void Tape<T>::backward(const Var<T>& loss) {
                      " (pass an explicit seed for other outputs)");
   }
   close_forward_timing();
+  backward_ran_ = true;
   grad_buffer(loss.id())[0] += T(1);  // the seed d(loss) = 1, without a seed tensor to allocate
   walk(loss.id());
 }
@@ -211,6 +235,7 @@ void Tape<T>::backward(const Var<T>& out, const Tensor<T>& seed) {
     throw ShapeError("backward: seed of shape " + seed.shape().str() + " for output of shape " + out.shape().str());
   }
   close_forward_timing();
+  backward_ran_ = true;
   grad_buffer(out.id()).array() += seed.array();
   walk(out.id());
 }
@@ -218,15 +243,19 @@ void Tape<T>::backward(const Var<T>& out, const Tensor<T>& seed) {
 template <typename T>
 void Tape<T>::zero_grad() {
   for (int id = 0; id < size_; ++id) nodes_[id]->has_grad = false;
+  backward_ran_ = false;
 }
 
 template <typename T>
 void Tape<T>::clear() {
   size_ = 0;
+  backward_ran_ = false;
 }
 
 template class Var<float>;
 template class Var<double>;
+template class Recording<float>;
+template class Recording<double>;
 template class Tape<float>;
 template class Tape<double>;
 template class Backward<float>;

@@ -1,6 +1,7 @@
 #include "geometry/circular_stats.hpp"
 
 #include "geometry/flat_torus.hpp"
+#include "geometry/normalize.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -61,7 +62,7 @@ T circular_variance_rows(const Eigen::Ref<const RowMatrix<T>>& E) {
   Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(E.cols());  // (M)
   for (Eigen::Index n = 0; n < E.rows(); ++n) {
     const Eigen::RowVectorXd e = E.row(n).template cast<double>();
-    mean += e / std::max(e.norm(), 1e-12);
+    mean += e / std::max(e.norm(), kNormEps);
   }
   mean /= static_cast<double>(E.rows());
   return static_cast<T>(1.0 - mean.norm());

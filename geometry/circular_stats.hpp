@@ -18,7 +18,7 @@ template <typename T>
 ArrayX<T> mean_resultant_length(const Eigen::Ref<const RowMatrix<T>>& u);
 
 // circvar of (N, M) rows: normalise each row to unit L2 (a zero row contributes zero, as with
-// the 1e-12 floor of l2_normalize_rows), average, return 1 - ||mean||. 0 = all rows identical
+// the kNormEps floor of l2_normalize_rows), average, return 1 - ||mean||. 0 = all rows identical
 // in direction, near 1 = spread evenly. Throws for an empty matrix.
 template <typename T>
 T circular_variance_rows(const Eigen::Ref<const RowMatrix<T>>& E);

@@ -22,16 +22,23 @@ T turns_to_radians(T h) {
 }  // namespace
 
 template <typename T>
+void clifford_project(const T* h, int64_t rows, int64_t D, T* c) {
+  for (int64_t n = 0; n < rows; ++n) {
+    const T* hn = h + n * D;   // (D)
+    T* cn = c + n * 2 * D;     // (2D): cosines, then sines
+    for (int64_t d = 0; d < D; ++d) {
+      const T angle = turns_to_radians(hn[d]);
+      cn[d] = std::cos(angle);
+      cn[D + d] = std::sin(angle);
+    }
+  }
+}
+
+template <typename T>
 RowMatrix<T> clifford_project(const Eigen::Ref<const RowMatrix<T>>& h) {
   const Eigen::Index N = h.rows(), D = h.cols();
   RowMatrix<T> c(N, 2 * D);  // (N, 2D)
-  for (Eigen::Index n = 0; n < N; ++n) {
-    for (Eigen::Index d = 0; d < D; ++d) {
-      const T angle = turns_to_radians(h(n, d));
-      c(n, d) = std::cos(angle);
-      c(n, D + d) = std::sin(angle);
-    }
-  }
+  for (Eigen::Index n = 0; n < N; ++n) clifford_project(h.row(n).data(), 1, D, c.row(n).data());  // rows may be strided
   return c;
 }
 
@@ -67,6 +74,8 @@ RowMatrix<T> pairs_from_angles(const Eigen::Ref<const RowMatrix<T>>& u) {
   return z;
 }
 
+template void clifford_project<float>(const float*, int64_t, int64_t, float*);
+template void clifford_project<double>(const double*, int64_t, int64_t, double*);
 template RowMatrix<float> clifford_project<float>(const Eigen::Ref<const RowMatrix<float>>&);
 template RowMatrix<double> clifford_project<double>(const Eigen::Ref<const RowMatrix<double>>&);
 template RowMatrix<float> unwrap_pairs<float>(const Eigen::Ref<const RowMatrix<float>>&);

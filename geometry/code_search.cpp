@@ -27,7 +27,7 @@ using detail::search_each_query;
 // ---- uint8 torus codes: portable ---------------------------------------------------------------
 
 // For each circle, a pass over the block's references, which GCC vectorises. Circular L1
-// accumulates in int16 when K * 128 fits (twice the lanes of int32: about 1.8x faster); the LUT
+// accumulates in int16 when K * 128 fits (twice the lanes of int32 per instruction); the LUT
 // loop is a gather from an int32 copy of the table (no SIMD byte shuffle in portable C++), so it
 // is far slower than the AVX-512 kernel.
 struct PortableByteScorer {

@@ -57,8 +57,7 @@ constexpr int kQueryGroup = 4;
 // Byte rows stored dword-major: dword w of row n at [w stride + n], stride = N rounded up to 16,
 // from a 64-byte aligned start, so one aligned load (one cache line) holds dword w of 16
 // consecutive rows. Built in place from row_bytes(n, out), which writes row n's 4 W bytes: a fresh
-// page costs a fault (about 10 us per 4 KB on the VMs this was measured on, 3 ms for the 960 KB
-// of a K = 8 dot index), more than filling it, so the index is the only large buffer. The rows
+// page costs a page fault, more than filling it does, so the index is the only large buffer. The rows
 // past N hold zeros (the kernels mask them out).
 class DwordMajorRows {
  public:

@@ -6,19 +6,6 @@
 
 namespace torus::geometry {
 
-template <typename T>
-T wrap01(T x) {
-  const T u = x - std::floor(x);
-  return u >= T(1) ? T(0) : u;  // x - floor(x) rounds up to 1 for tiny negative x
-}
-
-template <typename T>
-T wrapped_diff(T a, T b) {
-  const T d = a - b;
-  const T w = d - std::floor(d + T(0.5));
-  return w >= T(0.5) ? w - T(1) : w;  // half-open, like int8_t(uint8_t(qa - qb))
-}
-
 namespace {
 template <typename T>
 void check_sizes(Eigen::Index a, Eigen::Index b, const char* what) {
@@ -50,10 +37,6 @@ T torus_distance_l1(const Eigen::Ref<const Eigen::Array<T, Eigen::Dynamic, 1>>& 
   return s;
 }
 
-template float wrap01(float);
-template double wrap01(double);
-template float wrapped_diff(float, float);
-template double wrapped_diff(double, double);
 template float torus_distance_l2(const Eigen::Ref<const Eigen::ArrayXf>&, const Eigen::Ref<const Eigen::ArrayXf>&);
 template double torus_distance_l2(const Eigen::Ref<const Eigen::ArrayXd>&, const Eigen::Ref<const Eigen::ArrayXd>&);
 template float torus_distance_l1(const Eigen::Ref<const Eigen::ArrayXf>&, const Eigen::Ref<const Eigen::ArrayXf>&);

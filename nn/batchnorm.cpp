@@ -15,6 +15,22 @@ struct BnShape {
   int64_t count() const { return N * S; }
 };
 
+struct BnState {
+  BnShape shape;
+  bool training;  // batch statistics (which depend on x) rather than the running ones
+};
+
+// The two buffers the forward keeps, in one saved tensor.
+template <typename T>
+struct BnSaved {
+  T* xhat;  // (N, C, S) the normalised input
+  T* rstd;  // (C) 1 / sqrt(var + eps)
+};
+template <typename T>
+BnSaved<T> bn_saved(Tensor<T>& saved, const BnShape& b) {
+  return {saved.data(), saved.data() + b.N * b.C * b.S};
+}
+
 BnShape bn_shape(const Shape& s) {
   if (s.rank() != 2 && s.rank() != 4) throw ShapeError("batch_norm: input must be (N, C) or (N, C, H, W), got " + s.str());
   return {s[0], s[1], s.rank() == 4 ? s[2] * s[3] : 1};
@@ -33,17 +49,56 @@ Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tens
   if (training && b.count() < 2) {
     throw ShapeError("batch_norm: training needs more than one value per channel, got input " + x.shape().str());
   }
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kBatchNorm, {x, gamma, beta}, [](Backward<T>& g) {
+  Recording<T> rec = x.tape().record(kBatchNorm, {x, gamma, beta});
+  rec.set_state(BnState{b, training});
+  rec.value().resize(x.shape());
+  rec.saved().resize(Shape{b.N * b.C * b.S + b.C});
+  const BnSaved<T> kept = bn_saved(rec.saved(), b);
+  const T* src = x.value().data();
+  const T* gam = gamma.value().data();
+  const T* bet = beta.value().data();
+  T* out = rec.value().data();
+  parallel_for(b.C, b.count() * 4, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      T mean, var;
+      if (training) {
+        double s = 0, sq = 0;  // in double: a float sum over 10^5 values would lose the variance
+        for (int64_t n = 0; n < b.N; ++n)
+          for (int64_t i = 0; i < b.S; ++i) s += src[(n * b.C + c) * b.S + i];
+        const double m = s / double(b.count());
+        for (int64_t n = 0; n < b.N; ++n)
+          for (int64_t i = 0; i < b.S; ++i) {
+            const double d = src[(n * b.C + c) * b.S + i] - m;
+            sq += d * d;
+          }
+        mean = T(m);
+        var = T(sq / double(b.count()));
+        running_mean[c] = T((1 - momentum) * running_mean[c] + momentum * m);
+        running_var[c] = T((1 - momentum) * running_var[c] + momentum * sq / double(b.count() - 1));
+      } else {
+        mean = running_mean[c];
+        var = running_var[c];
+      }
+      kept.rstd[c] = T(1) / std::sqrt(var + T(eps));
+      for (int64_t n = 0; n < b.N; ++n)
+        for (int64_t i = 0; i < b.S; ++i) {
+          const int64_t at = (n * b.C + c) * b.S + i;
+          kept.xhat[at] = (src[at] - mean) * kept.rstd[c];
+          out[at] = gam[c] * kept.xhat[at] + bet[c];
+        }
+    }
+  });
+  return rec.backward([](Backward<T>& g) {
     // xhat = (x - mean) rstd, y = gamma xhat + beta. With dxhat = gamma dy and M values per channel:
     //   training:   dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))   (mean and var depend on x)
     //   evaluation: dx = rstd dxhat                                           (running statistics are constants)
     //   dgamma = sum(dy xhat), dbeta = sum(dy)
-    const BnShape b{g.node().ints[0], g.node().ints[1], g.node().ints[2]};
-    const bool training = g.node().attr[0] != 0;
-    const Tensor<T>& saved = g.node().saved;  // xhat (N C S), then rstd (C)
-    const T* xhat = saved.data();
-    const T* rstd = saved.data() + b.N * b.C * b.S;
+    const BnState st = op_state<BnState>(g);
+    const BnShape b = st.shape;
+    const bool training = st.training;
+    const BnSaved<T> kept = bn_saved(g.saved(), b);
+    const T* xhat = kept.xhat;
+    const T* rstd = kept.rstd;
     const T* dy = g.dout().data();
     const T* gam = g.in(1).data();
     const bool dx_needed = g.needs(0), dg_needed = g.needs(1), db_needed = g.needs(2);
@@ -72,46 +127,6 @@ Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tens
       }
     });
   });
-  node.ints.assign({b.N, b.C, b.S});
-  node.attr[0] = training ? 1 : 0;
-  node.value.resize(x.shape());
-  node.saved.resize(Shape{b.N * b.C * b.S + b.C});
-  const T* src = x.value().data();
-  const T* gam = gamma.value().data();
-  const T* bet = beta.value().data();
-  T* xhat = node.saved.data();
-  T* rstd = node.saved.data() + b.N * b.C * b.S;
-  parallel_for(b.C, b.count() * 4, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      T mean, var;
-      if (training) {
-        double s = 0, sq = 0;  // in double: a float sum over 10^5 values would lose the variance
-        for (int64_t n = 0; n < b.N; ++n)
-          for (int64_t i = 0; i < b.S; ++i) s += src[(n * b.C + c) * b.S + i];
-        const double m = s / double(b.count());
-        for (int64_t n = 0; n < b.N; ++n)
-          for (int64_t i = 0; i < b.S; ++i) {
-            const double d = src[(n * b.C + c) * b.S + i] - m;
-            sq += d * d;
-          }
-        mean = T(m);
-        var = T(sq / double(b.count()));
-        running_mean[c] = T((1 - momentum) * running_mean[c] + momentum * m);
-        running_var[c] = T((1 - momentum) * running_var[c] + momentum * sq / double(b.count() - 1));
-      } else {
-        mean = running_mean[c];
-        var = running_var[c];
-      }
-      rstd[c] = T(1) / std::sqrt(var + T(eps));
-      for (int64_t n = 0; n < b.N; ++n)
-        for (int64_t i = 0; i < b.S; ++i) {
-          const int64_t at = (n * b.C + c) * b.S + i;
-          xhat[at] = (src[at] - mean) * rstd[c];
-          node.value[at] = gam[c] * xhat[at] + bet[c];
-        }
-    }
-  });
-  return tape.last();
 }
 
 template <typename T>

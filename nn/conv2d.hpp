@@ -1,7 +1,8 @@
 // 2-D convolution (cross-correlation, as PyTorch) of NCHW tensors: the primitive conv2d with its
-// hand-written backward, and the Conv2d module with PyTorch's layout and initialisation.
-// Computed one image at a time, out_n (O, Ho Wo) = W (O, C k k) im2col(x_n), images spread over
-// threads; the backward rebuilds im2col rather than keeping it for the batch. Groups are 1.
+// hand-written backward (conv2d.cpp), and the Conv2d module with PyTorch's layout and
+// initialisation (conv2d_layer.cpp). Computed one image at a time (conv_image.cpp), out_n
+// (O, Ho Wo) = W (O, C k k) im2col(x_n) (im2col.cpp), images spread over threads; the backward
+// rebuilds im2col rather than keeping it for the batch. Groups are 1.
 #pragma once
 
 #include "autodiff/ops.hpp"

@@ -5,24 +5,16 @@
 
 #include "autodiff/tensor.hpp"
 #include "nn/conv2d.hpp"
+#include "nn/im2col.hpp"
 
 #include <cstdint>
-#include <vector>
 
 namespace torus::nn {
-
-struct ConvShape {
-  int64_t N, C, H, W, O, kh, kw, Ho, Wo, stride, padding, dilation;
-  int64_t patch() const { return C * kh * kw; }
-  int64_t pixels() const { return Ho * Wo; }
-  int64_t image() const { return C * H * W; }
-};
 
 // Checks x (N, C, H, W), weight (O, C, kh, kw), bias (O) or invalid, and the geometry; throws
 // ShapeError naming `op` and the shapes.
 template <typename T>
 ConvShape conv_shape(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g, const char* op);
-ConvShape stored_conv_shape(const std::vector<int64_t>& ints);
 
 // out (O, Ho Wo) = W (O, C kh kw) im2col(image) + bias; cols is (patch, pixels) scratch.
 template <typename T>

@@ -12,10 +12,16 @@ namespace torus::nn {
 namespace {
 const OpName kConv2dMaxPool2("conv2d_max_pool2", "nn");
 
-// The pooled shape beside the convolution's: stored after its 12 integers.
+// The pooled output's height and width: (Ho/2, Wo/2).
 struct Pooled {
   int64_t H, W;
   int64_t size(const ConvShape& s) const { return s.O * H * W; }  // per image
+};
+
+// The op's state.
+struct ConvPoolState {
+  ConvShape conv;
+  Pooled pooled;
 };
 
 // Pools one image's convolution output conv (O, Ho, Wo) into out and winners (O, Ho/2, Wo/2).
@@ -48,11 +54,31 @@ Var<T> conv2d_max_pool2(const Var<T>& x, const Var<T>& weight, const Var<T>& bia
   const Pooled p{s.Ho / 2, s.Wo / 2};
   const int chunks = int(std::min<int64_t>(num_threads(), s.N));
 
-  Tape<T>& tape = x.tape();
-  BackwardFn<T> backward = [](Backward<T>& g) {
-    const auto& v = g.node().ints;
-    const ConvShape s = stored_conv_shape(v);
-    const Pooled p{v[12], v[13]};
+  Recording<T> rec = bias.valid() ? x.tape().record(kConv2dMaxPool2, {x, weight, bias})
+                                  : x.tape().record(kConv2dMaxPool2, {x, weight});
+  rec.set_state(ConvPoolState{s, p});
+  rec.value().resize(Shape{s.N, s.O, p.H, p.W});
+  T* out = rec.value().data();
+  // saved: the winners (N, O, Ho/2, Wo/2), kept for backward, then per chunk cols (patch, pixels)
+  // and the convolution output (O, pixels) as scratch
+  const int64_t winners_size = s.N * p.size(s);
+  const int64_t per_chunk = s.patch() * s.pixels() + s.O * s.pixels();
+  Tensor<T>& saved = rec.saved();
+  saved.resize(Shape{winners_size + chunks * per_chunk});
+  T* winners = saved.data();
+  const T* b = bias.valid() ? bias.value().data() : nullptr;
+  parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
+    T* cols = winners + winners_size + c * per_chunk;
+    T* conv = cols + s.patch() * s.pixels();
+    for (int64_t n = begin; n < end; ++n) {
+      conv_image_forward(x.value().data() + n * s.image(), weight.value().data(), b, s, cols, conv);
+      pool_image(conv, s, p, out + n * p.size(s), winners + n * p.size(s));
+    }
+  });
+  return rec.backward([](Backward<T>& g) {
+    const ConvPoolState st = op_state<ConvPoolState>(g);
+    const ConvShape s = st.conv;
+    const Pooled p = st.pooled;
     const int chunks = int(std::min<int64_t>(num_threads(), s.N));
     const bool need_x = g.needs(0), need_w = g.needs(1), need_b = g.num_inputs() > 2 && g.needs(2);
     // saved: the winners (N, O, Ho/2, Wo/2) from the forward, then the bias gradient per image
@@ -61,6 +87,7 @@ Var<T> conv2d_max_pool2(const Var<T>& x, const Var<T>& weight, const Var<T>& bia
     const int64_t winners_size = s.N * p.size(s), front = winners_size + s.N * s.O;
     const int64_t per_chunk = 2 * s.patch() * s.pixels() + s.O * s.pixels() + s.O * s.patch();
     saved.resize(Shape{front + chunks * per_chunk});  // keeps the winners in front
+    const T* winners = saved.data();
     T* db_images = saved.data() + winners_size;
     bool assign_x = false;
     T* dx = need_x ? g.dx_whole(0, assign_x).data() : nullptr;
@@ -71,7 +98,7 @@ Var<T> conv2d_max_pool2(const Var<T>& x, const Var<T>& weight, const Var<T>& bia
       T* dW = dconv + s.O * s.pixels();
       std::fill(dW, dW + s.O * s.patch(), T(0));
       for (int64_t n = begin; n < end; ++n) {
-        unpool_image(g.dout().data() + n * p.size(s), saved.data() + n * p.size(s), s, p, dconv);
+        unpool_image(g.dout().data() + n * p.size(s), winners + n * p.size(s), s, p, dconv);
         if (need_b)  // summed over the convolution's pixels, as conv2d does, for identical results
           for (int64_t o = 0; o < s.O; ++o)
             db_images[n * s.O + o] = fixed_order_sum(dconv + o * s.pixels(), s.pixels());
@@ -91,25 +118,7 @@ Var<T> conv2d_max_pool2(const Var<T>& x, const Var<T>& weight, const Var<T>& bia
       for (int64_t n = 0; n < s.N; ++n)
         for (int64_t o = 0; o < s.O; ++o) db[o] += db_images[n * s.O + o];
     }
-  };
-  Node<T>& node = bias.valid() ? tape.record(kConv2dMaxPool2, {x, weight, bias}, backward)
-                               : tape.record(kConv2dMaxPool2, {x, weight}, backward);
-  node.ints.assign({s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.Ho, s.Wo, s.stride, s.padding, s.dilation, p.H, p.W});
-  node.value.resize(Shape{s.N, s.O, p.H, p.W});
-  // saved: the winners, then per chunk cols (patch, pixels) and the convolution output (O, pixels)
-  const int64_t winners_size = s.N * p.size(s);
-  const int64_t per_chunk = s.patch() * s.pixels() + s.O * s.pixels();
-  node.saved.resize(Shape{winners_size + chunks * per_chunk});
-  const T* b = bias.valid() ? bias.value().data() : nullptr;
-  parallel_chunks(s.N, chunks, [&](int c, int64_t begin, int64_t end) {
-    T* cols = node.saved.data() + winners_size + c * per_chunk;
-    T* conv = cols + s.patch() * s.pixels();
-    for (int64_t n = begin; n < end; ++n) {
-      conv_image_forward(x.value().data() + n * s.image(), weight.value().data(), b, s, cols, conv);
-      pool_image(conv, s, p, node.value.data() + n * p.size(s), node.saved.data() + n * p.size(s));
-    }
   });
-  return tape.last();
 }
 
 template Var<float> conv2d_max_pool2(const Var<float>&, const Var<float>&, const Var<float>&, const Conv2dGeometry&);

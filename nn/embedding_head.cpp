@@ -1,5 +1,6 @@
 #include "nn/embedding_head.hpp"
 
+#include "nn/flat_torus.hpp"
 #include "nn/normalize.hpp"
 
 #include <cmath>

@@ -7,6 +7,7 @@
 //   none          h                             (B, D)
 #pragma once
 
+#include "nn/contrastive_features.hpp"  // what the head's output hands the loss
 #include "nn/head_mode.hpp"
 #include "nn/linear.hpp"
 #include "nn/spherization.hpp"

@@ -39,8 +39,9 @@ Var<T> koleo_loss(const Var<T>& features, int views) {
   Var<T> total;
   for (int v = 0; v < views; ++v) {
     const Var<T> x = sphere_normalize(slice(features, 0, v * B, (v + 1) * B), kEps);  // (B, F)
-    select_nearest_other_row(x.value(), x.tape().constant_buffer(Shape{B, B}, T(0)));
-    const Var<T> neighbour = matmul(x.tape().last(), x);                               // (B, F), exact copies
+    const auto select = x.tape().constant_buffer(Shape{B, B}, T(0));                  // (B, B) one-hot rows
+    select_nearest_other_row(x.value(), select.value);
+    const Var<T> neighbour = matmul(select.var, x);                                    // (B, F), exact copies
     const Var<T> diff = (x - neighbour) + kEps;                                         // torch PairwiseDistance
     const Var<T> distance = sqrt(sum(diff * diff, 1));                                  // (B)
     const Var<T> term = -mean(log(distance + kEps));

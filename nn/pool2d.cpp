@@ -15,6 +15,7 @@ namespace {
 const OpName kMaxPool2d("max_pool2d", "nn");
 const OpName kAvgPool2d("avg_pool2d", "nn");
 
+// The op's state: planes = N C images of H x W pooled to Ho x Wo by k x k windows.
 struct PoolShape {
   int64_t planes, H, W, Ho, Wo, k, stride;
 };
@@ -162,38 +163,14 @@ void max_pool_2x2_backward(T* dx, const T* dout, const T* offset, const PoolShap
 template <typename T>
 Var<T> max_pool2d(const Var<T>& x, int64_t kernel, int64_t stride) {
   const PoolShape p = pool_shape(x.shape(), kernel, stride, "max_pool2d");
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kMaxPool2d, {x}, [](Backward<T>& g) {
-    // each output's gradient goes to the element that won its window (offset i k + j, saved)
-    if (!g.needs(0)) return;
-    const auto& v = g.node().ints;  // planes, H, W, Ho, Wo, k, stride
-    const PoolShape p{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
-    bool assign;
-    T* dx = g.dx_whole(0, assign).data();
-    const T* dout = g.dout().data();
-    const T* offset = g.node().saved.data();
-    if (assign && tiles_2x2(p)) {
-      parallel_for(p.planes, p.H * p.W, [&](int64_t begin, int64_t end) { max_pool_2x2_backward(dx, dout, offset, p, begin, end); });
-      return;
-    }
-    if (assign) std::fill(dx, dx + p.planes * p.H * p.W, T(0));
-    parallel_for(p.planes, p.Ho * p.Wo, [&](int64_t begin, int64_t end) {
-      for (int64_t plane = begin; plane < end; ++plane)
-        for (int64_t oy = 0; oy < p.Ho; ++oy)
-          for (int64_t ox = 0; ox < p.Wo; ++ox) {
-            const int64_t o = (plane * p.Ho + oy) * p.Wo + ox;
-            const int64_t off = int64_t(offset[o]), i = off / p.k, j = off % p.k;
-            dx[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j] += dout[o];
-          }
-    });
-  });
-  node.ints.assign({p.planes, p.H, p.W, p.Ho, p.Wo, p.k, p.stride});
+  Recording<T> rec = x.tape().record(kMaxPool2d, {x});
+  rec.set_state(p);
   const Shape& s = x.shape();
-  node.value.resize(Shape{s[0], s[1], p.Ho, p.Wo});
-  node.saved.resize(Shape{p.planes * p.Ho * p.Wo});
+  rec.value().resize(Shape{s[0], s[1], p.Ho, p.Wo});
+  rec.saved().resize(Shape{p.planes * p.Ho * p.Wo});
   const T* src = x.value().data();
-  T* out = node.value.data();
-  T* offset = node.saved.data();
+  T* out = rec.value().data();
+  T* offset = rec.saved().data();  // (planes, Ho, Wo) winner's offset i k + j in its window, as T
   parallel_for(p.planes, p.H * p.W, [&](int64_t begin, int64_t end) {
     if (p.k == 2 && p.stride == 2) {
       max_pool_2x2_forward(src, out, offset, p, begin, end);
@@ -218,18 +195,52 @@ Var<T> max_pool2d(const Var<T>& x, int64_t kernel, int64_t stride) {
           offset[o] = T(arg);  // first maximum on ties: only a strictly larger value replaces it
         }
   });
-  return tape.last();
+  return rec.backward([](Backward<T>& g) {
+    // each output's gradient goes to the element that won its window
+    if (!g.needs(0)) return;
+    const PoolShape p = op_state<PoolShape>(g);
+    bool assign;
+    T* dx = g.dx_whole(0, assign).data();
+    const T* dout = g.dout().data();
+    const T* offset = g.saved().data();  // (planes, Ho, Wo)
+    if (assign && tiles_2x2(p)) {
+      parallel_for(p.planes, p.H * p.W, [&](int64_t begin, int64_t end) { max_pool_2x2_backward(dx, dout, offset, p, begin, end); });
+      return;
+    }
+    if (assign) std::fill(dx, dx + p.planes * p.H * p.W, T(0));
+    parallel_for(p.planes, p.Ho * p.Wo, [&](int64_t begin, int64_t end) {
+      for (int64_t plane = begin; plane < end; ++plane)
+        for (int64_t oy = 0; oy < p.Ho; ++oy)
+          for (int64_t ox = 0; ox < p.Wo; ++ox) {
+            const int64_t o = (plane * p.Ho + oy) * p.Wo + ox;
+            const int64_t off = int64_t(offset[o]), i = off / p.k, j = off % p.k;
+            dx[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j] += dout[o];
+          }
+    });
+  });
 }
 
 template <typename T>
 Var<T> avg_pool2d(const Var<T>& x, int64_t kernel, int64_t stride) {
   const PoolShape p = pool_shape(x.shape(), kernel, stride, "avg_pool2d");
-  Tape<T>& tape = x.tape();
-  Node<T>& node = tape.record(kAvgPool2d, {x}, [](Backward<T>& g) {
+  Recording<T> rec = x.tape().record(kAvgPool2d, {x});
+  rec.set_state(p);
+  const Shape& s = x.shape();
+  rec.value().resize(Shape{s[0], s[1], p.Ho, p.Wo});
+  const T* src = x.value().data();
+  const T scale = T(1) / T(p.k * p.k);
+  for (int64_t plane = 0; plane < p.planes; ++plane)
+    for (int64_t oy = 0; oy < p.Ho; ++oy)
+      for (int64_t ox = 0; ox < p.Wo; ++ox) {
+        T total = 0;
+        for (int64_t i = 0; i < p.k; ++i)
+          for (int64_t j = 0; j < p.k; ++j) total += src[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j];
+        rec.value()[(plane * p.Ho + oy) * p.Wo + ox] = total * scale;
+      }
+  return rec.backward([](Backward<T>& g) {
     // every element of a window receives dout / k^2
     if (!g.needs(0)) return;
-    const auto& v = g.node().ints;  // planes, H, W, Ho, Wo, k, stride
-    const PoolShape p{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+    const PoolShape p = op_state<PoolShape>(g);
     Tensor<T>& dx = g.dx(0);
     const T scale = T(1) / T(p.k * p.k);
     for (int64_t plane = 0; plane < p.planes; ++plane)
@@ -240,20 +251,6 @@ Var<T> avg_pool2d(const Var<T>& x, int64_t kernel, int64_t stride) {
             for (int64_t j = 0; j < p.k; ++j) dx[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j] += d;
         }
   });
-  node.ints.assign({p.planes, p.H, p.W, p.Ho, p.Wo, p.k, p.stride});
-  const Shape& s = x.shape();
-  node.value.resize(Shape{s[0], s[1], p.Ho, p.Wo});
-  const T* src = x.value().data();
-  const T scale = T(1) / T(p.k * p.k);
-  for (int64_t plane = 0; plane < p.planes; ++plane)
-    for (int64_t oy = 0; oy < p.Ho; ++oy)
-      for (int64_t ox = 0; ox < p.Wo; ++ox) {
-        T total = 0;
-        for (int64_t i = 0; i < p.k; ++i)
-          for (int64_t j = 0; j < p.k; ++j) total += src[plane * p.H * p.W + (oy * p.stride + i) * p.W + ox * p.stride + j];
-        node.value[(plane * p.Ho + oy) * p.Wo + ox] = total * scale;
-      }
-  return tape.last();
 }
 
 template Var<float> max_pool2d(const Var<float>&, int64_t, int64_t);

@@ -20,9 +20,10 @@ SupConLoss<T> supcon_loss(const Var<T>& features, const std::vector<int>& labels
   // Positive weights (N, N): 1/|P(i)| on each positive j of anchor i, 0 elsewhere (and on self).
   // Both masks are constants filled in the tape's kept buffers: no allocation per step.
   Tape<T>& tape = features.tape();
-  Tensor<T>& self_mask = tape.constant_buffer(Shape{N, N}, T(0));
-  Tensor<T>& positive_weight = tape.constant_buffer(Shape{N, N}, T(0));
-  const Var<T> positive_weights = tape.last();
+  Tensor<T>& self_mask = tape.constant_buffer(Shape{N, N}, T(0)).value;
+  const auto positive = tape.constant_buffer(Shape{N, N}, T(0));
+  Tensor<T>& positive_weight = positive.value;
+  const Var<T> positive_weights = positive.var;
   SupConLoss<T> out;
   out.anchors = N;
   int64_t valid = 0;

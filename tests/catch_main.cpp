@@ -2,17 +2,40 @@
 // stdout (meson counts those) and Catch's own report moved to stderr. Built with
 // TORUS_OP_REGISTRY_CHECK="library" (for the test executable of a library that defines primitives
 // and is linked whole), a run of the whole executable (no filter) ends with the registry check:
-// every primitive of that library must have been through check_gradients at least once.
+// every primitive of that library must have been through check_gradients at least once, and be
+// named in the index of primitives at the top of autodiff/ops.hpp (TORUS_OPS_INDEX, its path).
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include "autodiff/gradcheck.hpp"
 
+#include <cctype>
 #include <cstdio>
+#include <fstream>
+#include <string>
 #include <iostream>
 
 namespace {
 int g_case = 0;
+
+// The opening comment of ops.hpp (everything before #pragma), where the index of primitives is.
+std::string index_comment(const char* path) {
+  std::ifstream in(path);
+  std::string text, line;
+  while (std::getline(in, line) && line.rfind("#pragma", 0) != 0) text += line + "\n";
+  return text;
+}
+
+// Whether `name` occurs in `text` as a whole word (so "sum" is not found in "sum_axis").
+bool names(const std::string& text, const std::string& name) {
+  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    const bool start = at == 0 || !word(text[at - 1]);
+    const bool end = at + name.size() == text.size() || !word(text[at + name.size()]);
+    if (start && end) return true;
+  }
+  return false;
+}
 
 struct TapListener : Catch::TestEventListenerBase {
   using TestEventListenerBase::TestEventListenerBase;
@@ -44,6 +67,17 @@ int main(int argc, char** argv) {
     std::printf("%s %d - op registry: every %s primitive has a gradient check\n", registry_failed ? "not ok" : "ok", ++g_case,
                 TORUS_OP_REGISTRY_CHECK);
     if (registry_failed) std::fprintf(stderr, "primitives without a gradient check: %s\n", missing.c_str());
+#ifdef TORUS_OPS_INDEX
+    const std::string index = index_comment(TORUS_OPS_INDEX);
+    std::string unlisted;
+    for (const std::string& op : torus::OpName::registry(TORUS_OP_REGISTRY_CHECK))
+      if (!names(index, op)) unlisted += (unlisted.empty() ? "" : ", ") + op;
+    const bool index_failed = index.empty() || !unlisted.empty();
+    std::printf("%s %d - op index: every %s primitive is named in autodiff/ops.hpp\n", index_failed ? "not ok" : "ok", ++g_case,
+                TORUS_OP_REGISTRY_CHECK);
+    if (index_failed) std::fprintf(stderr, "primitives missing from the index in %s: %s\n", TORUS_OPS_INDEX, unlisted.c_str());
+    registry_failed = registry_failed || index_failed;
+#endif
   }
 #endif
   std::printf("1..%d\n", g_case);

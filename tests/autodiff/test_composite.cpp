@@ -20,13 +20,3 @@ TEST_CASE("two-layer MLP with softmax cross-entropy: full gradient", "[gradcheck
   require_gradients(mlp, {random_tensor({4, 5}, 50), random_tensor({6, 5}, 51), random_tensor({6}, 52),
                           random_tensor({3, 6}, 53), random_tensor({3}, 54)});
 }
-
-TEST_CASE("pairwise wrapped distances on the flat torus: full gradient", "[gradcheck][composite]") {
-  // sum over pairs of the squared geodesic distance between points of [0,1)^2
-  auto f = [](Tape<double>&, const Vs& v) {
-    V a = reshape(v[0], {4, 1, 2}), b = reshape(v[0], {1, 4, 2});
-    V d = wrapped_diff(a, b);
-    return sum(d * d);
-  };
-  require_gradients(f, {random_tensor({4, 2}, 55, 0.0, 1.0)});
-}

@@ -93,20 +93,3 @@ TEST_CASE("atan2: random points in all four quadrants", "[gradcheck]") {
   const auto x = values({6}, {0.8, 0.5, -0.6, -1.1, 1e-3, 0.2});  // x = 1e-3: near the y axis
   require_gradients([](Tape<double>&, const Vs& v) { return atan2(v[0], v[1]); }, {y, x});
 }
-
-TEST_CASE("wrap01 and wrapped_diff, random and within 1e-3 of a wrap", "[gradcheck]") {
-  const auto x = random_tensor({3, 4}, 12, -3.0, 3.0);
-  require_gradients([](Tape<double>&, const Vs& v) { return wrap01(v[0]); }, {x});
-  // 5e-4 off an integer: central differences with eps 1e-6 stay on one side of the jump
-  const auto near = values({6}, {0.9995, 1.0005, -0.0005, 0.0005, 2.9995, -1.9995});
-  require_gradients([](Tape<double>&, const Vs& v) { return wrap01(v[0]); }, {near});
-  const auto a = random_tensor({3, 4}, 13, -2.0, 2.0), b = random_tensor({3, 4}, 14, -2.0, 2.0);
-  require_gradients([](Tape<double>&, const Vs& v) { return wrapped_diff(v[0], v[1]); }, {a, b});
-  // differences 5e-4 off the jump at +-1/2
-  const auto a2 = values({4}, {0.4995, 0.5005, -0.4995, 1.5005});
-  const auto b2 = values({4}, {0.0, 0.0, 0.0, 0.0});
-  require_gradients([](Tape<double>&, const Vs& v) { return wrapped_diff(v[0], v[1]); }, {a2, b2});
-  // pairwise differences by broadcasting (B, 1, K) against (1, B, K)
-  const auto p = random_tensor({3, 1, 2}, 15, 0.0, 1.0), q = random_tensor({1, 3, 2}, 16, 0.0, 1.0);
-  require_gradients([](Tape<double>&, const Vs& v) { return wrapped_diff(v[0], v[1]); }, {p, q});
-}

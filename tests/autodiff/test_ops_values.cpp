@@ -70,40 +70,6 @@ TEST_CASE("subgradients at kinks are the documented ones", "[values]") {
   CHECK(analytic_grads([](Tape<double>&, const Vs& v) { return pow(v[0], 0.0); }, {zero})[0][0] == 0.0);
 }
 
-TEST_CASE("wrap01 and wrapped_diff values and gradients at the wrap points", "[values]") {
-  Tape<double> tape;
-  V x = tape.variable(values({6}, {0.0, 1.0, -1.0, 2.25, -0.25, -1e-20}));
-  V w = wrap01(x);
-  const double expect[] = {0.0, 0.0, 0.0, 0.25, 0.75, 0.0};
-  for (int i = 0; i < 6; ++i) CHECK(w.value()[i] == expect[i]);
-  tape.backward(sum(w));
-  for (int i = 0; i < 6; ++i) CHECK(x.grad()[i] == 1.0);  // gradient 1 even exactly on the jump
-
-  Tape<double> t2;
-  V a = t2.variable(values({5}, {0.9, 0.1, 0.5, 0.0, 3.7}));
-  V b = t2.variable(values({5}, {0.1, 0.9, 0.0, 0.5, 0.2}));
-  V d = wrapped_diff(a, b);
-  CHECK(d.value()[0] == Approx(-0.2).margin(1e-15));
-  CHECK(d.value()[1] == Approx(0.2).margin(1e-15));
-  CHECK(d.value()[2] == -0.5);  // exactly half a turn: the half-open interval gives -1/2
-  CHECK(d.value()[3] == -0.5);
-  CHECK(d.value()[4] == Approx(-0.5).margin(1e-15));
-  t2.backward(sum(d));
-  for (int i = 0; i < 5; ++i) {
-    CHECK(a.grad()[i] == 1.0);
-    CHECK(b.grad()[i] == -1.0);
-  }
-}
-
-TEST_CASE("wrap01 stays in [0, 1) in float for tiny negative inputs", "[values]") {
-  Tape<float> tape;
-  Var<float> w = wrap01(tape.constant(Tensor<float>(Shape{3}, std::vector<float>{-1e-9f, -1e-30f, 1.0f - 1e-7f})));
-  for (int i = 0; i < 3; ++i) {
-    CHECK(w.value()[i] >= 0.0f);
-    CHECK(w.value()[i] < 1.0f);
-  }
-}
-
 TEST_CASE("logsumexp and log_softmax are stable for all -inf rows and +-1e30", "[values]") {
   const auto x = values({3, 2}, {-kInf, -kInf, 1e30, 1e30, 1e30, -1e30});
   Tape<double> tape;

@@ -97,3 +97,38 @@ TEST_CASE("results do not depend on the thread count for elementwise and broadca
   CHECK(run(1) == one);  // bit for bit, run to run
   CHECK(run(2) == one);
 }
+
+TEST_CASE("a tape reused after backward without clear() refuses the next step", "[tape]") {
+  // One step of least squares: loss = sum((w x - y)^2), dW = 2 (w x - y) x = 2 (2 - 3) 2 = -4.
+  Parameter<double> w{values({1}, {1.0}), {}};
+  Tape<double> tape;
+  V last_input;
+  auto step = [&] {
+    w.zero_grad();
+    last_input = tape.param(w);
+    V r = tape.constant(values({1}, {2.0})) * last_input - tape.constant(values({1}, {3.0}));
+    tape.backward(sum(r * r));
+    return w.grad[0];
+  };
+  CHECK(step() == -4.0);
+  // Without clear() the old graph would be walked again with the new one (stale gradients added);
+  // the tape refuses the first new node instead and says what to do.
+  CHECK_THROWS_AS(step(), std::logic_error);
+  CHECK_THROWS_WITH(tape.param(w), Catch::Contains("clear()"));
+  CHECK_THROWS_WITH(tape.variable(values({1}, {2.0})), Catch::Contains("clear()"));
+  CHECK_THROWS_WITH(tape.constant(values({1}, {2.0})) * last_input, Catch::Contains("clear()"));
+  {  // nodes that carry no gradient cannot go stale: constants and evaluation without gradients
+    V c = tape.constant(values({1}, {5.0}));
+    NoGradGuard<double> guard(tape);
+    CHECK((c * last_input).value()[0] == 5.0);
+  }
+  const int nodes = tape.size();
+  CHECK_THROWS(tape.param(w));
+  CHECK(tape.size() == nodes);  // a refused call leaves no node behind
+  tape.clear();
+  CHECK(step() == -4.0);
+  // zero_grad() keeps the graph and forgets its gradients: recording on top is legitimate again
+  tape.zero_grad();
+  CHECK(step() == -4.0);
+  CHECK(w.grad[0] == -4.0);
+}

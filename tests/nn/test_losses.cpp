@@ -3,7 +3,8 @@
 #include "test_util.hpp"
 
 #include "nn/cross_entropy.hpp"
-#include "nn/head_mode.hpp"
+#include "nn/contrastive_features.hpp"
+#include "nn/flat_torus.hpp"
 #include "nn/koleo.hpp"
 #include "nn/normalize.hpp"
 #include "nn/supcon.hpp"

@@ -1,7 +1,10 @@
-// Gradient checks and properties of the geometry layers: sphere / pair normalisation, the
-// Clifford map, torusC's wrap, spherization.
+// Gradient checks and properties of sphere / pair normalisation (its value is the geometry
+// kernel, bit for bit) and of EmbeddingHead in every mode. The Clifford map and torusC's wrap are
+// in test_clifford_torus.cpp and test_flat_torus.cpp.
 #include "test_util.hpp"
 
+#include "geometry/normalize.hpp"
+#include "nn/clifford_torus.hpp"
 #include "nn/embedding_head.hpp"
 #include "nn/normalize.hpp"
 
@@ -58,32 +61,6 @@ TEST_CASE("torusN pairs are unit vectors and inner products lie in [-D/2, D/2]",
   CHECK(G(3, 3) == Approx(D / 2.0));
 }
 
-TEST_CASE("the Clifford map: block order, gradient, and periodicity of value and gradient", "[nn][gradcheck]") {
-  const auto h = random_tensor({2, 3}, 72, -2.0, 2.0);
-  require_gradients([](Tape<double>&, const Vs& v) { return clifford_project(v[0]); }, {h});
-  Tape<double> tape;
-  V c = clifford_project(tape.constant(values({1, 2}, {0.25, 0.5})));
-  CHECK(c.value()[0] == Approx(0.0).margin(1e-15));   // cos(pi/2)
-  CHECK(c.value()[1] == Approx(-1.0));                // cos(pi)
-  CHECK(c.value()[2] == Approx(1.0));                 // sin(pi/2)
-  CHECK(c.value()[3] == Approx(0.0).margin(1e-15));   // sin(pi)
-  // integer shifts change neither the value nor the gradient
-  auto f = [](Tape<double>&, const Vs& v) { return sum(clifford_project(v[0]) * clifford_project(v[0])) + sum(sin(clifford_project(v[0]))); };
-  Tensor<double> shifted = h;
-  for (int i = 0; i < shifted.numel(); ++i) shifted[i] += double((i % 3) - 1) * 7.0;
-  const auto g0 = analytic_grads(f, {h})[0], g1 = analytic_grads(f, {shifted})[0];
-  for (int i = 0; i < h.numel(); ++i) CHECK(g1[i] == Approx(g0[i]).margin(1e-9));
-}
-
-TEST_CASE("torusC wraps its coordinates: bounded values, gradient 1 through the wrap", "[nn][gradcheck]") {
-  // a head in torusC mode ends in wrap01; points 5e-4 from an integer, probed on one side
-  const auto h = values({1, 4}, {0.9995, 1.0005, -3.0005, 1e6 + 0.25});
-  require_gradients([](Tape<double>&, const Vs& v) { return clifford_project(wrap01(v[0])); }, {h});
-  Tape<float> tape;
-  Var<float> z = wrap01(tape.constant(Tensor<float>(Shape{3}, {1048576.25f, -1048575.75f, 0.25f})));
-  for (int i = 0; i < 3; ++i) CHECK(z.value()[i] == 0.25f);  // huge coordinates come back to [0, 1) exactly
-}
-
 TEST_CASE("EmbeddingHead in each mode: output shape, geometry and gradient", "[nn][gradcheck]") {
   for (HeadMode mode : {HeadMode::sphere, HeadMode::torusN, HeadMode::torusC, HeadMode::spherization, HeadMode::none}) {
     INFO("mode " << head_mode_name(mode));
@@ -135,4 +112,35 @@ TEST_CASE("torusC rewrap: bias wrapped into [0, 1) changes no output, loss or gr
   CHECK(run(after) == Approx(l0).epsilon(1e-9));
   REQUIRE(after.size() == before.size());
   for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).margin(1e-9));
+}
+
+namespace {
+template <typename T>
+void check_normalize_single_path() {
+  // a zero row, a zero pair, tiny values under the clamp, large values, and ordinary ones
+  const std::vector<T> h = {T(0),    T(0),     T(0),   T(0),    T(0),     T(0),
+                            T(0),    T(0),     T(0.6), T(-0.8), T(1e-13), T(-2e-13),
+                            T(1e15), T(-3e14), T(2.5), T(-1.5), T(0.1),   T(7)};
+  const int64_t N = 3, D = 6;
+  Tape<T> tape;
+  const Var<T> x = tape.constant(Tensor<T>(Shape{N, D}, h));
+  const geometry::RowMatrix<T> hm = Tensor<T>(Shape{N, D}, h).matrix(N, D);
+  for (int64_t group : {1, 2, 3, 6}) {
+    INFO("group " << group);
+    const Var<T> z = group_l2_normalize(x, group);
+    std::vector<T> kernel(h.size()), rho(h.size() / size_t(group));
+    geometry::group_l2_normalize(h.data(), int64_t(h.size()), group, T(geometry::kNormEps), kernel.data(), rho.data());
+    for (size_t i = 0; i < h.size(); ++i) CHECK(z.value()[int64_t(i)] == kernel[i]);
+    // the row helpers of the evaluation code are the same kernel
+    const geometry::RowMatrix<T> rows = group == 2 ? geometry::pair_normalize_rows<T>(hm) : geometry::l2_normalize_rows<T>(hm);
+    if (group == 2 || group == D)
+      for (int64_t i = 0; i < N * D; ++i) CHECK(z.value()[i] == rows(i / D, i % D));
+  }
+  CHECK(sphere_normalize(x).value()[0] == T(0));  // the zero row stays zero
+}
+}  // namespace
+
+TEST_CASE("group_l2_normalize computes its value with the geometry kernel, bit for bit", "[nn][single-path]") {
+  check_normalize_single_path<float>();
+  check_normalize_single_path<double>();
 }

@@ -6,7 +6,7 @@
 
 #include "nn/adam.hpp"
 #include "nn/fmnist_convnet.hpp"
-#include "nn/head_mode.hpp"
+#include "nn/contrastive_features.hpp"
 #include "nn/koleo.hpp"
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"

@@ -3,6 +3,8 @@
 #include "test_util.hpp"
 
 #include "geometry/code_search.hpp"
+#include "nn/clifford_torus.hpp"
+#include "nn/flat_torus.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/normalize.hpp"
 #include "train/eval/precision.hpp"
@@ -37,7 +39,7 @@ void clustered(int n, int dims, int classes, uint64_t seed, uint64_t noise_seed,
 RowMatrix evaluated(const Tensor<float>& h, nn::HeadMode mode) {
   Tape<float> tape;
   Var<float> z = tape.constant(h);
-  if (mode == nn::HeadMode::torusC) return to_rows(nn::clifford_project(wrap01(z)).value());
+  if (mode == nn::HeadMode::torusC) return to_rows(nn::clifford_project(nn::wrap01(z)).value());
   return to_rows(nn::sphere_normalize(z).value());
 }
 }  // namespace
