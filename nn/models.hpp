@@ -1,4 +1,11 @@
-// The model zoo, each a Network (backbone + classifier or embedding head):
+// The model zoo. FmnistConvNet is its own module (benchmarks.md's reference network, which the
+// export to C also reads layer by layer); the others are each a Network (backbone + classifier or
+// embedding head):
+//   convnet       FmnistConvNet: conv3x3(1->32, pad 1) ReLU maxpool2 -> conv3x3(32->64, pad 1) ReLU
+//                 maxpool2 -> flatten (3136) -> EmbeddingHead with Linear(3136 -> 128) ReLU
+//                 Linear(128 -> D), the reference's fully connected part; input (N, 1, 28, 28),
+//                 already normalised (ReLU and max pooling run in the other order, which gives
+//                 identical values and gradients)
 //   lenet5        conv(C->6, 5, pad 2) ReLU maxpool2 conv(6->16, 5) ReLU maxpool2 fc 400->120 ReLU
 //                 fc 120->84 ReLU (28x28 inputs)
 //   mlp           flatten, 784->500 ReLU, 500->300 ReLU (the 784-500-300 MLP)
@@ -10,11 +17,32 @@
 //                 variant), 32x32 inputs end at 1x1 -> w4 features
 #pragma once
 
+#include "nn/conv2d.hpp"
+#include "nn/embedding_head.hpp"
 #include "nn/network.hpp"
 
 #include <array>
 
 namespace torus::nn {
+
+template <typename T>
+class FmnistConvNet : public Module<T> {
+ public:
+  // head.in_features and head.hidden are set here (3136 and 128); mode and dim come from `head`.
+  FmnistConvNet(EmbeddingHeadConfig head, std::mt19937_64& rng);
+  Var<T> forward(const Var<T>& x) override;  // (N, 1, 28, 28) -> (N, D)
+  NamedParameters<T> parameters() override;
+  const EmbeddingHeadConfig& head_config() const { return head_.config(); }
+  EmbeddingHead<T>& head() { return head_; }
+
+ private:
+  static EmbeddingHeadConfig reference_head(EmbeddingHeadConfig c);
+  Conv2d<T> conv1_, conv2_;
+  EmbeddingHead<T> head_;
+};
+
+extern template class FmnistConvNet<float>;
+extern template class FmnistConvNet<double>;
 
 template <typename T>
 std::unique_ptr<Network<T>> make_lenet5(int64_t in_channels, const OutputSpec& output, std::mt19937_64& rng);

@@ -1,6 +1,5 @@
 #include "train/model_factory.hpp"
 
-#include "nn/fmnist_convnet.hpp"
 #include "nn/models.hpp"
 
 namespace torus::train {

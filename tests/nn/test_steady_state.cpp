@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "nn/adam.hpp"
-#include "nn/fmnist_convnet.hpp"
+#include "nn/models.hpp"
 #include "nn/contrastive_features.hpp"
 #include "nn/koleo.hpp"
 #include "nn/sgd.hpp"

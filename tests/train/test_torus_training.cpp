@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "datasets/synthetic_shapes.hpp"
-#include "nn/fmnist_convnet.hpp"
+#include "nn/models.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/koleo.hpp"
 #include "nn/sgd.hpp"

@@ -1,4 +1,4 @@
-// The reference conv net (nn/fmnist_convnet.hpp) with a torusN head, twice, for torus-export:
+// The reference conv net (nn/models.hpp) with a torusN head, twice, for torus-export:
 //   float_forward   the float network on raw uint8 pixels, written as plain loops in the same
 //                   order as the integer one; it measures the activation ranges for calibration;
 //   Int8ConvNet     the post-training int8 network (quantize.hpp) and its integer forward
@@ -12,7 +12,7 @@
 // Not here: other architectures or heads (torus-export refuses them), batch norm, float output.
 #pragma once
 
-#include "nn/fmnist_convnet.hpp"
+#include "nn/models.hpp"
 #include "train/export/quantize.hpp"
 
 #include <cstdint>

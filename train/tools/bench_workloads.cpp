@@ -2,7 +2,7 @@
 
 #include "autodiff/parallel.hpp"
 #include "datasets/idx.hpp"
-#include "nn/fmnist_convnet.hpp"
+#include "nn/models.hpp"
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
 #include "train/data_source.hpp"

@@ -13,7 +13,7 @@
 
 #include "autodiff/tensor.hpp"
 #include "datasets/image_set.hpp"
-#include "nn/fmnist_convnet.hpp"
+#include "nn/models.hpp"
 #include "nn/head_mode.hpp"
 
 #include <cstdint>

@@ -4,10 +4,9 @@
 
 #include "nn/batchnorm.hpp"
 #include "nn/conv2d.hpp"
-#include "nn/fmnist_convnet.hpp"
+#include "nn/models.hpp"
 #include "nn/io/module_io.hpp"
 #include "nn/layers.hpp"
-#include "nn/models.hpp"
 #include "nn/sgd.hpp"
 
 #include <cstdio>
