@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
     train::TrainedModel trained = train::load_trained_model(config, input, ck_path);
     const datasets::AugmentConfig normalization = train::dataset_normalization(config);
     fs::create_directories(out_dir);
+    nn::io::remove_abandoned_temporaries(out_dir);  // .npy halves of an embed that was killed
     nlohmann::json meta = meta_of(config, ck_path, trained.progress, class_names);
     for (size_t i = 0; i < splits.size(); ++i)
       meta["splits"][splits[i]] = write_split(trained.model, data[i], splits[i], normalization, out_dir);

@@ -1,5 +1,13 @@
 #include "train/run_folder.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
 #include <random>
 
 namespace torus::train {
@@ -23,6 +31,24 @@ TrainedModel load_trained_model(const TrainConfig& config, const std::vector<int
   t.progress = load_weights(checkpoint_file, architecture(config, input_shape), *t.model.net);
   t.model.net->set_training(false);
   return t;
+}
+
+RunFolderLock::RunFolderLock(const std::string& run_dir) {
+  do fd_ = ::open(run_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0) throw std::runtime_error(run_dir + ": cannot open the run folder (" + std::strerror(errno) + ")");
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK)
+      throw ConfigError(run_dir + ": another torus-train is writing this run folder; wait for it to finish or choose another --out");
+    throw std::runtime_error(run_dir + ": cannot lock the run folder (" + std::strerror(err) + ")");
+  }
+}
+
+RunFolderLock::~RunFolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 }  // namespace torus::train

@@ -28,4 +28,18 @@ struct TrainedModel {
 TrainedModel load_trained_model(const TrainConfig& config, const std::vector<int64_t>& input_shape,
                                 const std::string& checkpoint_file);
 
+// Holds an exclusive lock on a run folder (flock on the folder itself, so no lock file is left
+// behind) for as long as it lives: two torus-train processes can never write one folder at once.
+// The second one gets an error naming the folder instead of interleaving its files.
+class RunFolderLock {
+ public:
+  explicit RunFolderLock(const std::string& run_dir);
+  ~RunFolderLock();
+  RunFolderLock(const RunFolderLock&) = delete;
+  RunFolderLock& operator=(const RunFolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace torus::train

@@ -2,6 +2,8 @@
 
 #include "nn/io/atomic_file.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -65,7 +67,8 @@ MetricsLog::~MetricsLog() {
 void MetricsLog::append(const EpochMetrics& row) {
   rows_.push_back(row);
   const std::string text = csv_row(row);
-  if (std::fputs(text.c_str(), file_) < 0 || std::fflush(file_) != 0)
+  // On disk before the epoch's checkpoints are written (see save_epoch in trainer.cpp).
+  if (std::fputs(text.c_str(), file_) < 0 || std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0)
     throw std::runtime_error(path_ + ": write failed (" + std::strerror(errno) + ")");
 }
 

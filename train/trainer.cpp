@@ -1,5 +1,7 @@
 #include "train/trainer.hpp"
 
+#include "train/run_folder.hpp"
+
 #include "autodiff/parallel.hpp"
 #include "datasets/batch_loader.hpp"
 #include "nn/adam.hpp"
@@ -139,6 +141,8 @@ Run build_run(const TrainConfig& config, const RunOptions& options, const Datase
 // clears what an earlier one left, and config.toml is (re)written either way.
 void prepare_run_folder(const TrainConfig& config, const RunOptions& options) {
   fs::create_directories(options.dir);
+  // Temporaries of a run killed mid-write (a 3 MB ".last.ckpt.tmp-<pid>-<n>" each) go, new run or not.
+  nn::io::remove_abandoned_temporaries(options.dir);
   if (!options.resume)
     for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png"})
       fs::remove(options.dir + "/" + f);
@@ -248,7 +252,7 @@ EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& o
 }
 
 // precision@1 of the held-out queries against the references, with the averaged weights when EMA
-// is on (as the reference does); a new best writes best.ckpt, and the scatter is redrawn.
+// is on (as the reference does); says whether it is a new best, and redraws the scatter.
 double evaluate_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
                       RunSummary& summary, bool& best) {
   if (run.ema) run.ema->swap();
@@ -261,7 +265,6 @@ double evaluate_epoch(Run& run, const TrainConfig& config, const RunOptions& opt
   if (best) {
     summary.best_precision_at_1 = p1;
     summary.best_epoch = run.progress.epoch;
-    save_best(options.dir + "/best.ckpt", run.arch, run.progress, *run.model.net);
   }
   if (run.model.mode != nn::HeadMode::none)
     write_scatter(options.dir + "/embeddings.png", config, run.model.mode, zq, data.queries.labels(), data.class_names);
@@ -289,6 +292,23 @@ void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& opti
                 best ? " (best)" : "", row.lr, row.images_per_s, losses.seconds);
   progress_line.line(text);
 }
+
+// What an epoch leaves on disk, in the order that keeps every kill -9 recoverable: the metrics row
+// first (on disk before anything else), then best.ckpt, then last.ckpt. A run killed before
+// last.ckpt resumes from the epoch before, drops the rows after it and redoes the epoch, writing
+// the same row and best.ckpt again; with the checkpoint renamed first, a kill before the row would
+// lose it for good and let a worse epoch become best.ckpt.
+void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const EpochLosses& losses, double p1,
+                bool best, double run_seconds, MetricsLog& metrics, ProgressLine& progress_line) {
+  log_epoch(run, config, options, losses, p1, best, run_seconds, metrics, progress_line);
+  if (best) {
+    if (run.ema) run.ema->swap();  // best.ckpt holds the weights that were evaluated
+    save_best(options.dir + "/best.ckpt", run.arch, run.progress, *run.model.net);
+    if (run.ema) run.ema->swap();
+  }
+  save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
+            run.ema.get(), uint64_t(config.seed));
+}
 }  // namespace
 
 RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
@@ -296,6 +316,8 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
   set_num_threads(int(config.threads));
   const Dataset data = load_dataset(config);
   Run run = build_run(config, options, data);
+  fs::create_directories(options.dir);
+  const RunFolderLock lock(options.dir);
   prepare_run_folder(config, options);
   MetricsLog metrics(options.dir + "/metrics.csv", options.resume ? run.progress.epoch : -1);
   RunSummary summary = summary_of(metrics);
@@ -309,9 +331,7 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
     run.progress.epoch = epoch + 1;
     bool best = false;
     const double p1 = evaluate_epoch(run, config, options, data, summary, best);
-    save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
-              run.ema.get(), uint64_t(config.seed));
-    log_epoch(run, config, options, losses, p1, best, seconds_since(run_start), metrics, progress_line);
+    save_epoch(run, config, options, losses, p1, best, seconds_since(run_start), metrics, progress_line);
     summary.last_precision_at_1 = p1;
   }
   summary.epochs_done = run.progress.epoch;

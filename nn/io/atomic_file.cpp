@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,6 +138,26 @@ void write_file_atomic(const std::string& path, const std::function<void(ByteSin
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   write_file_atomic(path, [bytes](ByteSink& sink) { sink.write(bytes); });
+}
+
+int remove_abandoned_temporaries(const std::string& folder) {
+  int removed = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t tmp = name.rfind(".tmp-");
+    if (name.empty() || name[0] != '.' || tmp == std::string::npos) continue;
+    // ".tmp-<pid>-<counter>": the pid is the digits up to the next '-'.
+    const std::string rest = name.substr(tmp + 5);
+    const size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos || rest.find_first_not_of("0123456789-") != std::string::npos) continue;
+    const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+    if (pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)) {
+      std::error_code rm;
+      if (std::filesystem::remove(it->path(), rm)) ++removed;
+    }
+  }
+  return removed;
 }
 
 std::string read_file(const std::string& path) {

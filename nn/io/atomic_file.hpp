@@ -42,6 +42,11 @@ class ByteSink {
 void write_file_atomic(const std::string& path, const std::function<void(ByteSink&)>& fill);
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+// Removes the temporary files write_file_atomic left in `folder` when its process was killed
+// mid-write (".<name>.tmp-<pid>-<n>" whose process no longer exists); a live writer's temporary is
+// left alone. Returns how many were removed. A folder that does not exist holds none.
+int remove_abandoned_temporaries(const std::string& folder);
+
 // The whole contents of a regular file.
 std::string read_file(const std::string& path);
 

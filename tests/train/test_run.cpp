@@ -259,3 +259,59 @@ TEST_CASE("a resume refuses a checkpoint that lost an optimiser state tensor", "
   CHECK_THAT(error_of([&] { train::train_run(more, o); }),
              Catch::Contains("last.ckpt") && Catch::Contains("state tensors, the file holds"));
 }
+
+TEST_CASE("a run killed between its metrics row and last.ckpt resumes to the uninterrupted result", "[train][run]") {
+  const std::string dir = fresh_dir("crash_window");
+  train::TrainConfig c = features_config(dir);
+  c.schedule = "constant";
+  c.epochs = 3;
+  train::RunOptions whole;
+  whole.dir = dir + "/whole";
+  train::train_run(c, whole);
+
+  // The interrupted run: two epochs, with last.ckpt of epoch 1 kept aside; then epoch 2's
+  // checkpoint is replaced by epoch 1's, as if the process died after epoch 2's metrics row
+  // (and best.ckpt) but before its last.ckpt was renamed into place.
+  train::RunOptions part;
+  part.dir = dir + "/part";
+  train::TrainConfig one = c;
+  one.epochs = 1;
+  train::train_run(one, part);
+  fs::copy_file(part.dir + "/last.ckpt", dir + "/epoch1.ckpt");
+  part.resume = true;
+  train::TrainConfig two = c;
+  two.epochs = 2;
+  train::train_run(two, part);
+  fs::copy_file(dir + "/epoch1.ckpt", part.dir + "/last.ckpt", fs::copy_options::overwrite_existing);
+  // ... and a temporary that a kill mid-write left behind.
+  { std::ofstream(part.dir + "/.last.ckpt.tmp-999999999-0") << "half a checkpoint"; }
+
+  const train::RunSummary resumed = train::train_run(c, part);
+  CHECK(resumed.epochs_done == 3);
+  CHECK(tensors_of(part.dir + "/last.ckpt") == tensors_of(whole.dir + "/last.ckpt"));
+  CHECK(tensors_of(part.dir + "/best.ckpt") == tensors_of(whole.dir + "/best.ckpt"));
+  CHECK_FALSE(fs::exists(part.dir + "/.last.ckpt.tmp-999999999-0"));
+  // metrics.csv: epochs 1, 2, 3 once each (the row of the lost epoch 2 redone, not repeated)
+  std::ifstream csv(part.dir + "/metrics.csv");
+  std::string line;
+  std::vector<std::string> epochs;
+  std::getline(csv, line);
+  while (std::getline(csv, line)) epochs.push_back(line.substr(0, line.find(',')));
+  CHECK(epochs == std::vector<std::string>{"1", "2", "3"});
+}
+
+TEST_CASE("a run folder in use by another torus-train is refused, not shared", "[train][run]") {
+  const std::string dir = fresh_dir("locked");
+  train::TrainConfig c = features_config(dir);
+  c.epochs = 1;
+  train::RunOptions o;
+  o.dir = dir + "/run";
+  fs::create_directories(o.dir);
+  {
+    const train::RunFolderLock other(o.dir);  // as a second process holding the folder would
+    CHECK_THAT(error_of([&] { train::train_run(c, o); }),
+               Catch::Contains(o.dir) && Catch::Contains("another torus-train is writing this run folder"));
+    CHECK_FALSE(fs::exists(o.dir + "/config.toml"));  // nothing written by the refused run
+  }
+  CHECK(train::train_run(c, o).epochs_done == 1);  // free again once the holder is gone
+}

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace torus;
 using namespace torus::nn::io;
@@ -123,3 +124,16 @@ TEST_CASE("InputFile refuses a FIFO at once instead of waiting for a writer", "[
   torus::testing::require_throws_with<IoError>([&] { read_file(fifo); }, {fifo, "not a regular file"});
 }
 
+
+TEST_CASE("temporaries of killed writers are removed, a live writer's are kept", "[nn][io]") {
+  ScratchDir dir("abandoned");
+  torus::testing::write_bytes(dir.file(".last.ckpt.tmp-999999999-3"), "dead");  // beyond any pid_max
+  const std::string live = ".best.ckpt.tmp-" + std::to_string(::getpid()) + "-0";
+  torus::testing::write_bytes(dir.file(live), "live");
+  torus::testing::write_bytes(dir.file("notes.tmp-999999999-0"), "not ours: no leading dot");
+  torus::testing::write_bytes(dir.file(".hidden"), "not a temporary");
+  CHECK(remove_abandoned_temporaries(dir.path().string()) == 1);
+  CHECK(dir.listing() == std::vector<std::string>{".best.ckpt.tmp-" + std::to_string(::getpid()) + "-0", ".hidden",
+                                                  "notes.tmp-999999999-0"});
+  CHECK(remove_abandoned_temporaries(dir.file("missing")) == 0);
+}
