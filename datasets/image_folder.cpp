@@ -49,7 +49,7 @@ void load_one(const fs::path& path, int channels, int height, int width, uint8_t
   for (size_t i = 0; i < resized.size(); ++i) dst[i] = uint8_t(std::clamp(std::lround(resized[i]), 0L, 255L));
 }
 
-// The class folders of `root`, checked, in name order.
+// The class folders of `root`, checked, in name order, after the requested layout is checked.
 std::vector<std::string> class_folders(const std::string& root, int channels, int height, int width) {
   if (channels != 1 && channels != 3) {
     throw std::invalid_argument("load_image_folder: channels must be 1 or 3, got " + std::to_string(channels));
@@ -58,16 +58,7 @@ std::vector<std::string> class_folders(const std::string& root, int channels, in
     throw std::invalid_argument("load_image_folder: output size " + std::to_string(height) + "x" + std::to_string(width) +
                                 " is outside 1.." + std::to_string(kMaxImageSide));
   }
-  std::error_code ec;
-  if (!fs::is_directory(root, ec)) throw DataError(root + ": image folder not found (expected a directory)");
-  const std::vector<std::string> classes =
-      sorted_entries(root, [](const fs::directory_entry& e) { std::error_code ec2; return e.is_directory(ec2); });
-  if (classes.empty()) throw DataError(root + ": no class folders (expected one subfolder per class, found none)");
-  if (classes.size() > size_t(kMaxFolderClasses)) {
-    throw DataError(root + ": " + std::to_string(classes.size()) + " class folders, more than the limit of " +
-                    std::to_string(kMaxFolderClasses));
-  }
-  return classes;
+  return image_folder_classes(root);
 }
 
 // Decodes the images of the folders `found` (all listed first, so errors about the tree come
@@ -111,6 +102,19 @@ ImageSet load_folders(const std::string& root, const std::vector<std::string>& f
   return set;
 }
 }  // namespace
+
+std::vector<std::string> image_folder_classes(const std::string& root) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw DataError(root + ": image folder not found (expected a directory)");
+  const std::vector<std::string> classes =
+      sorted_entries(root, [](const fs::directory_entry& e) { std::error_code ec2; return e.is_directory(ec2); });
+  if (classes.empty()) throw DataError(root + ": no class folders (expected one subfolder per class, found none)");
+  if (classes.size() > size_t(kMaxFolderClasses)) {
+    throw DataError(root + ": " + std::to_string(classes.size()) + " class folders, more than the limit of " +
+                    std::to_string(kMaxFolderClasses));
+  }
+  return classes;
+}
 
 ImageSet load_image_folder(const std::string& root, int channels, int height, int width) {
   const std::vector<std::string> classes = class_folders(root, channels, height, width);

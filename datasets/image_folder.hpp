@@ -18,6 +18,10 @@ namespace torus::datasets {
 inline constexpr int kMaxFolderClasses = 100'000;                 // class subfolders of one root
 inline constexpr int64_t kMaxFolderPixelBytes = int64_t(1) << 33;  // 8 GiB of resized uint8 pixels
 
+// The class names of `root` in label order (its subfolders, sorted by name), without decoding
+// anything: what a test split is labelled against.
+std::vector<std::string> image_folder_classes(const std::string& root);
+
 // Throws DataError for a missing root, a root without class folders, a class folder without
 // images and any file that fails to decode (naming it).
 ImageSet load_image_folder(const std::string& root, int channels, int height, int width);

@@ -125,7 +125,12 @@ Split load_split(const TrainConfig& c, const std::string& split, std::vector<std
     const std::string root = split == "train" ? c.path : c.test_path;
     if (root.empty()) throw ConfigError("data.test_path: the image-folder dataset has no test split configured");
     const int side = int(c.image_size ? c.image_size : 32);
-    s = image_split(datasets::load_image_folder(root, int(c.channels ? c.channels : 3), side, side));
+    const int channels = int(c.channels ? c.channels : 3);
+    // The test folder is labelled by the training folder's class names, never by its own list: a
+    // test folder that lacks a class would otherwise shift every label after it.
+    s = image_split(split == "train" ? datasets::load_image_folder(root, channels, side, side)
+                                     : datasets::load_image_folder(root, channels, side, side,
+                                                                   datasets::image_folder_classes(c.path)));
   } else if (c.dataset == "features") {
     const std::string file = split == "train" ? c.path : c.test_path;
     const std::string labels = split == "train" ? c.labels : c.test_labels;

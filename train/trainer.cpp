@@ -139,14 +139,22 @@ Run build_run(const TrainConfig& config, const RunOptions& options, const Datase
 
 // Only once the data is read and the checkpoint accepted does the run folder change: a new run
 // clears what an earlier one left, and config.toml is (re)written either way.
-void prepare_run_folder(const TrainConfig& config, const RunOptions& options) {
+void prepare_run_folder(const TrainConfig& config, const RunOptions& options, const Dataset& data) {
   fs::create_directories(options.dir);
   // Temporaries of a run killed mid-write (a 3 MB ".last.ckpt.tmp-<pid>-<n>" each) go, new run or not.
   nn::io::remove_abandoned_temporaries(options.dir);
   if (!options.resume)
-    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png"})
+    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png", "class_names.json"})
       fs::remove(options.dir + "/" + f);
   nn::io::write_file_atomic(options.dir + "/config.toml", to_toml(config));
+  // Which label is which class, so every split (and every tool reading the run) agrees on it.
+  if (!data.class_names.empty()) {
+    nlohmann::json labels = nlohmann::json::array();
+    for (const std::string& name : data.class_names) labels.push_back(name);
+    // Folder names need not be UTF-8: invalid bytes are written as U+FFFD rather than failing the run.
+    nn::io::write_file_atomic(options.dir + "/class_names.json",
+                              nlohmann::json{{"class_names", labels}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
 }
 
 // The best epoch among the rows a resumed run keeps.
@@ -318,7 +326,7 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
   Run run = build_run(config, options, data);
   fs::create_directories(options.dir);
   const RunFolderLock lock(options.dir);
-  prepare_run_folder(config, options);
+  prepare_run_folder(config, options, data);
   MetricsLog metrics(options.dir + "/metrics.csv", options.resume ? run.progress.epoch : -1);
   RunSummary summary = summary_of(metrics);
   const std::unique_ptr<datasets::BatchLoader> loader = make_loader(config, data);

@@ -7,6 +7,7 @@
 #include "autodiff/ops.hpp"
 #include "train/nonfinite.hpp"
 #include "train/run_folder.hpp"
+#include "train/data_source.hpp"
 #include "train/trainer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -14,11 +15,39 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <zlib.h>
 
 using namespace torus;
 namespace fs = std::filesystem;
 
 namespace {
+// An 8-bit grey PNG, written with zlib: IHDR, one IDAT of filter-0 rows, IEND.
+void write_grey_png(const std::string& path, int w, int h, const std::vector<uint8_t>& px) {
+  const auto be32 = [](std::string& out, uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) out += char((v >> s) & 0xff);
+  };
+  const auto chunk = [&](std::string& out, const char* type, const std::string& data) {
+    be32(out, uint32_t(data.size()));
+    const std::string body = std::string(type, 4) + data;
+    out += body;
+    be32(out, uint32_t(::crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()))));
+  };
+  std::string ihdr, raw;
+  be32(ihdr, uint32_t(w));
+  be32(ihdr, uint32_t(h));
+  ihdr += std::string("\x08\x00\x00\x00\x00", 5);
+  for (int y = 0; y < h; ++y) raw += '\0' + std::string(px.begin() + y * w, px.begin() + (y + 1) * w);
+  uLongf n = compressBound(uLong(raw.size()));
+  std::string z(n, '\0');
+  REQUIRE(compress(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size())) == Z_OK);
+  z.resize(n);
+  std::string png = "\x89PNG\r\n\x1a\n";
+  chunk(png, "IHDR", ihdr);
+  chunk(png, "IDAT", z);
+  chunk(png, "IEND", "");
+  std::ofstream(path, std::ios::binary) << png;
+}
+
 std::string fresh_dir(const std::string& name) {
   const std::string dir = (fs::temp_directory_path() / ("torus_test_run_" + name)).string();
   fs::remove_all(dir);
@@ -314,4 +343,33 @@ TEST_CASE("a run folder in use by another torus-train is refused, not shared", "
     CHECK_FALSE(fs::exists(o.dir + "/config.toml"));  // nothing written by the refused run
   }
   CHECK(train::train_run(c, o).epochs_done == 1);  // free again once the holder is gone
+}
+
+TEST_CASE("an image-folder test split is labelled by the training classes' names", "[train][run]") {
+  // The defect: the test folder lacks class "a", its own sorted list made "b" label 0 and "c"
+  // label 1, and a run that should score 1.0 reported 0.0.
+  const std::string dir = fresh_dir("folder_labels");
+  for (const std::string split : {"train", "test"})
+    for (const std::string cls : {"a", "b", "c"}) {
+      if (split == "test" && cls == "a") continue;
+      fs::create_directories(dir + "/" + split + "/" + cls);
+      for (int i = 0; i < 2; ++i) {
+        std::vector<uint8_t> px(8 * 8, uint8_t(40 * (cls[0] - 'a') + i));
+        write_grey_png(dir + "/" + split + "/" + cls + "/" + std::to_string(i) + ".png", 8, 8, px);
+      }
+    }
+  train::TrainConfig c;
+  c.dataset = "folder";
+  c.path = dir + "/train";
+  c.test_path = dir + "/test";
+  c.channels = 1;
+  c.image_size = 8;
+  c.holdout = 0;
+  const train::Dataset d = train::load_dataset(c);
+  CHECK(d.class_names == std::vector<std::string>{"a", "b", "c"});
+  CHECK(d.test.labels() == std::vector<int>{1, 1, 2, 2});
+  // A class the training set never saw is refused, naming it.
+  fs::create_directories(dir + "/test/zebra");
+  write_grey_png(dir + "/test/zebra/0.png", 8, 8, std::vector<uint8_t>(64, 7));
+  CHECK_THAT(error_of([&] { train::load_dataset(c); }), Catch::Contains("zebra") && Catch::Contains("training classes"));
 }
