@@ -23,6 +23,11 @@ template <typename M>
 Setting entry(std::string key, std::string help, M member, double min = 0, double max = 0) {
   return Setting{std::move(key), std::move(help), member, min, max, {}};
 }
+// A number that must be above `min`, not merely at least it.
+Setting above(Setting s) {
+  s.min_exclusive = true;
+  return s;
+}
 template <typename M>
 Setting entry(std::string key, std::string help, M member, std::vector<std::string> choices) {
   return Setting{std::move(key), std::move(help), member, 0, 0, std::move(choices)};
@@ -51,7 +56,7 @@ std::vector<Setting> make_settings() {
       entry("loss.koleo", "KoLeo weight", &C::koleo, 0, 1e4),
       entry("loss.views", "views per image (2: two augmented views, 1: single view)", &C::views, 1, 8),
       entry("optim.optimizer", "sgd, adam or adamw", &C::optimizer, {"sgd", "adam", "adamw"}),
-      entry("optim.lr", "base learning rate", &C::lr, 0, 100),
+      above(entry("optim.lr", "base learning rate (0 would train nothing)", &C::lr, 0, 100)),
       entry("optim.momentum", "sgd momentum", &C::momentum, 0, 0.9999),
       entry("optim.nesterov", "sgd: Nesterov momentum", &C::nesterov),
       entry("optim.weight_decay", "weight decay (sgd, adam: L2 in the gradient; adamw: decoupled)", &C::weight_decay, 0, 10),
@@ -97,7 +102,9 @@ std::string number_text(double v) {
   return os.str();
 }
 
-std::string range_text(const Setting& s) { return "[" + number_text(s.min) + ", " + number_text(s.max) + "]"; }
+std::string range_text(const Setting& s) {
+  return (s.min_exclusive ? "(" : "[") + number_text(s.min) + ", " + number_text(s.max) + "]";
+}
 
 // One parsed value, from the TOML file or from a flag's text.
 using Value = std::variant<std::string, int64_t, double, bool>;
@@ -129,7 +136,7 @@ void assign(TrainConfig& config, const Setting& s, const Value& v, const std::st
             throw bad(std::is_same_v<M, double> ? "a number in " + range_text(s) : "an integer in " + range_text(s),
                       "another type");
           }
-          if (!(x >= s.min && x <= s.max)) throw bad("a value in " + range_text(s), number_text(x));
+          if (!((s.min_exclusive ? x > s.min : x >= s.min) && x <= s.max)) throw bad("a value in " + range_text(s), number_text(x));
           config.*member = M(x);
         }
       },

@@ -90,6 +90,7 @@ struct Setting {
   std::variant<std::string TrainConfig::*, int64_t TrainConfig::*, double TrainConfig::*, bool TrainConfig::*> field;
   double min = 0, max = 0;           // numbers
   std::vector<std::string> choices;  // strings; empty = free text
+  bool min_exclusive = false;        // (min, max] instead of [min, max]: a rate that must be positive
 };
 
 const std::vector<Setting>& settings();
