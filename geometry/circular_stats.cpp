@@ -59,10 +59,14 @@ T circular_variance_rows(const Eigen::Ref<const RowMatrix<T>>& E) {
     throw std::invalid_argument(std::string("circular_variance_rows: need at least one row and column, got ") +
                                 shape_string(E.rows(), E.cols()));
   }
+  // In double, so that the mean of many unit rows keeps its precision; each row normalised by the
+  // one normalisation kernel (normalize.hpp).
   Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(E.cols());  // (M)
+  Eigen::RowVectorXd e(E.cols()), z(E.cols());                     // (M)
   for (Eigen::Index n = 0; n < E.rows(); ++n) {
-    const Eigen::RowVectorXd e = E.row(n).template cast<double>();
-    mean += e / std::max(e.norm(), kNormEps);
+    e = E.row(n).template cast<double>();
+    group_l2_normalize(e.data(), int64_t(E.cols()), int64_t(E.cols()), kNormEps, z.data());
+    mean += z;
   }
   mean /= static_cast<double>(E.rows());
   return static_cast<T>(1.0 - mean.norm());
