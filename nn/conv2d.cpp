@@ -10,10 +10,6 @@ namespace torus::nn {
 namespace {
 const OpName kConv2d("conv2d", "nn");
 
-template <typename T>
-using RowMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-template <typename T>
-using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 }  // namespace
 
 // One image at a time: out_n (O, Ho Wo) = W (O, C k k) cols_n (C k k, Ho Wo) is already the NCHW

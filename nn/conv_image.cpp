@@ -7,12 +7,6 @@
 
 namespace torus::nn {
 
-namespace {
-template <typename T>
-using RowMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-template <typename T>
-using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-}  // namespace
 
 template <typename T>
 ConvShape conv_shape(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, const Conv2dGeometry& g, const char* op) {

@@ -11,6 +11,12 @@
 
 namespace torus::nn {
 
+// Row-major views of a plane of a batch tensor or of an im2col buffer, for the per-image GEMMs.
+template <typename T>
+using RowMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+template <typename T>
+using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
 // Checks x (N, C, H, W), weight (O, C, kh, kw), bias (O) or invalid, and the geometry; throws
 // ShapeError naming `op` and the shapes.
 template <typename T>
