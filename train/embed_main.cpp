@@ -10,6 +10,8 @@
 #include "train/eval/evaluated_space.hpp"
 #include "train/run_folder.hpp"
 
+#include "train/command_line.hpp"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
   app.add_option("--splits", splits_text, "comma-separated splits to embed: train, test")->capture_default_str();
   app.add_option("--out", out_dir, "output folder (default <run>/embeddings)");
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   if (out_dir.empty()) out_dir = run_dir + "/embeddings";
   const std::string ck_path = train::checkpoint_path(run_dir, checkpoint);
   std::string bad;

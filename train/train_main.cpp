@@ -4,7 +4,10 @@
 // The folder gets config.toml (every setting, resolved), metrics.csv, last.ckpt, best.ckpt and
 // the plots. Exit status: 0 done, 1 bad data or files, 2 bad configuration, 3 training stopped.
 #include "datasets/image_file.hpp"
+#include "nn/io/checkpoint.hpp"
 #include "train/trainer.hpp"
+
+#include "train/command_line.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -29,6 +32,11 @@ void resumed_config(const std::string& resume_dir, const std::vector<std::pair<s
   train::apply_flags(config, pending);
   if (!fs::exists(resume_dir + "/last.ckpt"))
     throw train::ConfigError(resume_dir + ": no last.ckpt to resume from (the run ended before its first epoch)");
+  // Fewer epochs than done would train nothing and rewrite the run's configuration.
+  const int64_t done = nn::io::read_checkpoint(resume_dir + "/last.ckpt").epoch;
+  if (config.epochs <= done)
+    throw train::ConfigError("train.epochs " + std::to_string(config.epochs) + ": the run in " + resume_dir +
+                             " has already done " + std::to_string(done) + " epochs; ask for more to continue it");
 }
 
 // A new run: the file, then the flags; the folder named by --out or by the configuration, which
@@ -63,7 +71,7 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "start over in --out even if it already holds a run");
   app.add_flag("--debug", debug, "on a non-finite loss or gradient, name the first op that produced it");
   train::add_setting_flags(app, pending);
-  CLI11_PARSE(app, argc, argv);
+  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
 
   train::TrainConfig config;
   train::RunOptions options;

@@ -26,6 +26,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 namespace torus::train {
@@ -181,6 +182,7 @@ std::unique_ptr<datasets::BatchLoader> make_loader(const TrainConfig& config, co
 
 struct StepLosses {
   double loss = 0, supcon = 0, koleo = 0;
+  int64_t anchors_with_positive = 0;  // SupCon anchors that had a positive pair in the batch
 };
 
 // One optimiser step on one batch: forward, SupCon plus weighted KoLeo, backward, the finiteness
@@ -206,6 +208,7 @@ StepLosses train_step(Run& run, const TrainConfig& config, const RunOptions& opt
   }
   out.loss = loss.value().item();
   out.supcon = sup.loss.value().item();
+  out.anchors_with_positive = sup.anchors - sup.anchors_without_positive;
   // Built only when the run stops: the step itself allocates no message.
   auto stopped = [&](const std::string& what) {
     return TrainingStopped(where() + ": " + what +
@@ -250,21 +253,30 @@ EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& o
     };
     const StepLosses step = train_step(run, config, options, batch, data.train.is_images, tape, where);
     sum.loss += step.loss, sum.supcon += step.supcon, sum.koleo += step.koleo;
+    sum.anchors_with_positive += step.anchors_with_positive;
     const double elapsed = seconds_since(epoch_start);
     const double rate = double(b * batch.count) / elapsed;
     const double left = elapsed / double(b) * double(batches - b) +
                         elapsed / double(b) * double(batches) * double(config.epochs - epoch - 1);
     progress_line.step(epoch + 1, config.epochs, b, batches, sum.loss / double(b), rate, left);
   }
-  return {{sum.loss / double(b), sum.supcon / double(b), sum.koleo / double(b)}, seconds_since(epoch_start), b};
+  // Single-view batches whose labels are all distinct have no positive pair: SupCon is exactly 0,
+  // nothing trains, and the run would end "successfully" with a random network.
+  if (sum.anchors_with_positive == 0)
+    throw TrainingStopped("epoch " + std::to_string(epoch + 1) + ": no anchor of any batch had a positive pair (with loss.views = " +
+                          std::to_string(config.views) + ", each class needs two samples in a batch), so SupCon is 0 and "
+                          "nothing trains; use loss.views = 2 or larger batches");
+  return {{sum.loss / double(b), sum.supcon / double(b), sum.koleo / double(b), sum.anchors_with_positive},
+          seconds_since(epoch_start), b};
 }
 
 // precision@1 of the held-out queries against the references, with the averaged weights when EMA
-// is on (as the reference does); says whether it is a new best, and redraws the scatter.
-double evaluate_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
-                      RunSummary& summary, bool& best) {
+// is on (as the reference does); says whether it is a new best. zq: the queries' embeddings, for
+// the scatter plot.
+double evaluate_epoch(Run& run, const TrainConfig& config, const Dataset& data, RunSummary& summary, bool& best,
+                      eval::RowMatrix& zq) {
   if (run.ema) run.ema->swap();
-  const eval::RowMatrix zq = embed_split(run.model, data.queries, data.normalization);
+  zq = embed_split(run.model, data.queries, data.normalization);
   const eval::RowMatrix zr = embed_split(run.model, data.references, data.normalization);
   const double p1 = eval::precision_at_1(eval::evaluated_space(zq, run.model.mode), data.queries.labels(),
                                          eval::evaluated_space(zr, run.model.mode), data.references.labels(),
@@ -274,8 +286,6 @@ double evaluate_epoch(Run& run, const TrainConfig& config, const RunOptions& opt
     summary.best_precision_at_1 = p1;
     summary.best_epoch = run.progress.epoch;
   }
-  if (run.model.mode != nn::HeadMode::none)
-    write_scatter(options.dir + "/embeddings.png", config, run.model.mode, zq, data.queries.labels(), data.class_names);
   if (run.ema) run.ema->swap();
   return p1;
 }
@@ -306,8 +316,9 @@ void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& opti
 // last.ckpt resumes from the epoch before, drops the rows after it and redoes the epoch, writing
 // the same row and best.ckpt again; with the checkpoint renamed first, a kill before the row would
 // lose it for good and let a worse epoch become best.ckpt.
-void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const EpochLosses& losses, double p1,
-                bool best, double run_seconds, MetricsLog& metrics, ProgressLine& progress_line) {
+void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
+                const EpochLosses& losses, double p1, bool best, const eval::RowMatrix& zq, double run_seconds,
+                MetricsLog& metrics, ProgressLine& progress_line) {
   log_epoch(run, config, options, losses, p1, best, run_seconds, metrics, progress_line);
   if (best) {
     if (run.ema) run.ema->swap();  // best.ckpt holds the weights that were evaluated
@@ -316,6 +327,8 @@ void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, 
   }
   save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
             run.ema.get(), uint64_t(config.seed));
+  if (run.model.mode != nn::HeadMode::none)
+    write_scatter(options.dir + "/embeddings.png", config, run.model.mode, zq, data.queries.labels(), data.class_names);
 }
 }  // namespace
 
@@ -324,23 +337,42 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
   set_num_threads(int(config.threads));
   const Dataset data = load_dataset(config);
   Run run = build_run(config, options, data);
+  const std::unique_ptr<datasets::BatchLoader> loader = make_loader(config, data);
+  const bool folder_existed = fs::exists(options.dir);
   fs::create_directories(options.dir);
   const RunFolderLock lock(options.dir);
-  prepare_run_folder(config, options, data);
-  MetricsLog metrics(options.dir + "/metrics.csv", options.resume ? run.progress.epoch : -1);
-  RunSummary summary = summary_of(metrics);
-  const std::unique_ptr<datasets::BatchLoader> loader = make_loader(config, data);
+  // A resumed run takes its folder now; a new one only once its first epoch has trained, so a run
+  // that stops early (a NaN in epoch 1, any error) leaves an earlier run in the folder untouched,
+  // even with --overwrite, and a folder it made itself is removed again.
+  std::optional<MetricsLog> metrics;
+  RunSummary summary;
+  if (options.resume) {
+    prepare_run_folder(config, options, data);
+    metrics.emplace(options.dir + "/metrics.csv", run.progress.epoch);
+    summary = summary_of(*metrics);
+  }
   ProgressLine progress_line(options.terminal);
   Tape<float> tape;
   const auto run_start = std::chrono::steady_clock::now();
-  for (int64_t epoch = run.progress.epoch; epoch < config.epochs; ++epoch) {
-    const EpochLosses losses = train_epoch(run, config, options, data, *loader, epoch, progress_line, tape);
-    summary.train_seconds += losses.seconds;
-    run.progress.epoch = epoch + 1;
-    bool best = false;
-    const double p1 = evaluate_epoch(run, config, options, data, summary, best);
-    save_epoch(run, config, options, losses, p1, best, seconds_since(run_start), metrics, progress_line);
-    summary.last_precision_at_1 = p1;
+  try {
+    for (int64_t epoch = run.progress.epoch; epoch < config.epochs; ++epoch) {
+      const EpochLosses losses = train_epoch(run, config, options, data, *loader, epoch, progress_line, tape);
+      summary.train_seconds += losses.seconds;
+      run.progress.epoch = epoch + 1;
+      bool best = false;
+      eval::RowMatrix zq;
+      const double p1 = evaluate_epoch(run, config, data, summary, best, zq);
+      if (!metrics) {
+        prepare_run_folder(config, options, data);
+        metrics.emplace(options.dir + "/metrics.csv", -1);
+      }
+      save_epoch(run, config, options, data, losses, p1, best, zq, seconds_since(run_start), *metrics, progress_line);
+      summary.last_precision_at_1 = p1;
+    }
+  } catch (...) {
+    std::error_code ec;
+    if (!metrics && !folder_existed) fs::remove(options.dir, ec);  // only if still empty
+    throw;
   }
   summary.epochs_done = run.progress.epoch;
   return summary;

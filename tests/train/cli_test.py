@@ -135,6 +135,12 @@ threads = 1
     check("unknown key: no run folder", not os.path.exists(f"{tmp}/r_bad"))
     expect_error("out-of-range flag", [TRAIN, "--train.batch", "1", "--out", f"{tmp}/r_bad"], 2, "--train.batch", "[2, 65536]")
     expect_error("existing run without --resume", [TRAIN, "--config", f"{tmp}/run.toml", "--out", run_dir], 2, "--resume")
+    # A bad command line is a configuration error (2), not one of CLI11's own codes (105-114).
+    for binary in (TRAIN, EMBED, EVAL, QUANT):
+        expect_error(f"bad command line to {os.path.basename(binary)}", [binary, "--no-such-flag"], 2, "--help")
+    expect_error("flag without its value", [TRAIN, "--optim.lr"], 2, "--optim.lr")
+    expect_error("--resume fewer epochs than done", [TRAIN, "--resume", run_dir, "--train.epochs", "1"], 2,
+                 "train.epochs", "already", untouched=[f"{run_dir}/config.toml", f"{run_dir}/metrics.csv"])
 
     corrupt = f"{tmp}/corrupt_run"
     shutil.copytree(run_dir, corrupt)

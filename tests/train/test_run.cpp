@@ -375,3 +375,43 @@ TEST_CASE("an image-folder test split is labelled by the training classes' names
   write_grey_png(dir + "/test/zebra/0.png", 8, 8, std::vector<uint8_t>(64, 7));
   CHECK_THAT(error_of([&] { train::load_dataset(c); }), Catch::Contains("zebra") && Catch::Contains("training classes"));
 }
+
+TEST_CASE("a run that stops in its first epoch leaves the folder as it found it", "[train][run]") {
+  const std::string dir = fresh_dir("early_stop");
+  train::TrainConfig c = features_config(dir);
+  c.epochs = 1;
+  train::RunOptions earlier;
+  earlier.dir = dir + "/run";
+  train::train_run(c, earlier);  // a finished run in the folder
+  const auto kept = tensors_of(earlier.dir + "/last.ckpt");
+  std::ifstream in(earlier.dir + "/metrics.csv");
+  const std::string metrics((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  // Every label distinct and one view: no anchor has a positive, SupCon is exactly 0 and nothing
+  // would train. The run stops after epoch 1 instead of ending "successfully".
+  std::vector<float> x(80 * 24);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> g;
+  for (float& v : x) v = g(rng);
+  std::vector<int64_t> distinct(80);
+  for (int i = 0; i < 80; ++i) distinct[size_t(i)] = i;
+  datasets::write_npy(dir + "/distinct.npy", x.data(), 80, 24);
+  datasets::write_npy(dir + "/distinct_labels.npy", distinct);
+  train::TrainConfig none = c;
+  none.path = dir + "/distinct.npy";
+  none.labels = dir + "/distinct_labels.npy";
+  none.test_path = none.path;
+  none.test_labels = none.labels;
+  none.holdout = 0;
+  none.koleo = 0;
+  CHECK_THAT(error_of([&] { train::train_run(none, earlier); }),
+             Catch::Contains("epoch 1: no anchor of any batch had a positive pair") && Catch::Contains("loss.views = 2"));
+  CHECK(tensors_of(earlier.dir + "/last.ckpt") == kept);  // the earlier run is untouched
+  std::ifstream again(earlier.dir + "/metrics.csv");
+  CHECK(std::string((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>()) == metrics);
+  // In a folder of its own, the stopped run leaves nothing behind.
+  train::RunOptions fresh;
+  fresh.dir = dir + "/new_run";
+  CHECK_THROWS(train::train_run(none, fresh));
+  CHECK_FALSE(fs::exists(fresh.dir));
+}

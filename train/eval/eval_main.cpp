@@ -12,6 +12,8 @@
 #include "train/eval/labelled_embeddings.hpp"
 #include "train/eval/measures.hpp"
 
+#include "train/command_line.hpp"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -96,7 +98,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the results as CSV");
   app.add_option("--json", json_path, "also write the results as JSON");
-  CLI11_PARSE(app, argc, argv);
+  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {
     set_num_threads(options.threads);
     if (!dir.empty()) {

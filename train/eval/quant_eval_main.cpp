@@ -12,6 +12,8 @@
 #include "train/eval/labelled_embeddings.hpp"
 #include "train/eval/quant_table.hpp"
 
+#include "train/command_line.hpp"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the table as CSV");
   app.add_option("--json", json_path, "also write the table as JSON");
-  CLI11_PARSE(app, argc, argv);
+  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {
     const nn::HeadMode mode = resolve_head(dir, head);
     const eval::EvaluationSet set = eval::load_evaluation_set(eval::embedding_folder_files(dir), mode);

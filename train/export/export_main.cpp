@@ -9,6 +9,8 @@
 #include "train/export/export_run.hpp"
 #include "train/train_config.hpp"
 
+#include "train/command_line.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -25,7 +27,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_flag("--check", o.check, "compile the C, run it on the test split, compare; writes check.json");
   app.add_option("--threads", o.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {
     const auto r = train::exportq::run_export(o, stderr);
     for (const auto& f : r.files) std::printf("%s\n", f.c_str());

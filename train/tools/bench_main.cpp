@@ -6,6 +6,8 @@
 #include "datasets/idx.hpp"
 #include "train/tools/bench_workloads.hpp"
 
+#include "train/command_line.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -32,7 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--latency-reps", o.latency_reps, "batch-1 timed repetitions")->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--data", data_dir, "Fashion-MNIST folder")->capture_default_str();
   app.add_flag("--profile", o.profile, "W1: also print each node's forward and backward time (median over the timed steps) to stderr");
-  CLI11_PARSE(app, argc, argv);
+  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
 
   set_num_threads(o.threads);
   if (workload == "W5") {

@@ -3,6 +3,8 @@
 #include "autodiff/parallel.hpp"
 #include "train/tools/spirals.hpp"
 
+#include "train/command_line.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -16,7 +18,7 @@ int main(int argc, char** argv) {
   app.add_option("--steps", opt.steps, "full-batch Adam steps")->check(CLI::Range(1, 1 << 24))->capture_default_str();
   app.add_option("--hidden", opt.hidden, "width of each hidden layer")->check(CLI::Range(1, 1 << 24))->capture_default_str();
   app.add_option("--points", opt.points_per_class, "points per spiral arm")->check(CLI::Range(2, 1000000))->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
 
   torus::set_num_threads(threads);
   std::printf("two spirals: %d points per class, MLP 2-%d-%d-2 (tanh), Adam lr %.3g, %d full-batch steps, seed %llu\n",
