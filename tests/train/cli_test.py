@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-TRAIN, EMBED, EVAL, QUANT = sys.argv[1:5]
+TRAIN, EMBED, EVAL, QUANT, BENCH = sys.argv[1:6]
 failures = []
 
 
@@ -139,6 +139,19 @@ threads = 1
     for binary in (TRAIN, EMBED, EVAL, QUANT):
         expect_error(f"bad command line to {os.path.basename(binary)}", [binary, "--no-such-flag"], 2, "--help")
     expect_error("flag without its value", [TRAIN, "--optim.lr"], 2, "--optim.lr")
+    # torus-bench on a small Fashion-MNIST folder: batches larger than the set are refused (they
+    # divided by zero batches, SIGFPE, or read past the images, an uncaught out_of_range).
+    small = f"{tmp}/small_fmnist"
+    os.makedirs(small)
+    import gzip, struct
+    with gzip.open(f"{small}/train-images-idx3-ubyte.gz", "wb") as f:
+        f.write(bytes([0, 0, 8, 3]) + struct.pack(">III", 10, 28, 28) + bytes(10 * 784))
+    with gzip.open(f"{small}/train-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + bytes(range(10)))
+    expect_error("bench batch above the data", [BENCH, "--data", small, "--workload", "W1", "--batch", "1000"], 2,
+                 "--batch 1000", "10 images")
+    expect_error("bench inference batch above the data", [BENCH, "--data", small, "--workload", "W2", "--infer-batch", "60000"],
+                 2, "--infer-batch 60000", "10 images")
     expect_error("--resume fewer epochs than done", [TRAIN, "--resume", run_dir, "--train.epochs", "1"], 2,
                  "train.epochs", "already", untouched=[f"{run_dir}/config.toml", f"{run_dir}/metrics.csv"])
 

@@ -48,6 +48,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "torus-bench: %s\n(install the Debian package dataset-fashion-mnist, or pass --data)\n", e.what());
     return 1;
   }
+  // Batches are cut from the training images: a batch larger than the set would divide by zero
+  // batches (W1) or read past the images (W2).
+  const bool w1 = workload == "W1" || workload == "all", w2 = workload == "W2" || workload == "all";
+  if ((w1 && o.batch > train.n) || (w2 && o.infer_batch > train.n)) {
+    std::fprintf(stderr, "torus-bench: --%s %d is more than the %lld images of %s\n", w1 && o.batch > train.n ? "batch" : "infer-batch",
+                 w1 && o.batch > train.n ? o.batch : o.infer_batch, static_cast<long long>(train.n), data_dir.c_str());
+    return 2;
+  }
   o.head = nn::parse_head_mode(head);
   std::mt19937_64 rng(0);
   nn::FmnistConvNet<float> net({o.head, 0, 16, 0, {}}, rng);
