@@ -3,7 +3,7 @@ numpy), torus-embed, torus-eval, then every kind of bad input (a wrong path, a b
 key, a corrupt checkpoint, a truncated .npy) must give a clear message naming the culprit, a
 non-zero exit, and leave no half-written file behind.
 
-usage: cli_test.py TORUS_TRAIN TORUS_EMBED TORUS_EVAL TORUS_QUANT_EVAL
+usage: cli_test.py TORUS_TRAIN TORUS_EMBED TORUS_EVAL TORUS_QUANT_EVAL TORUS_BENCH
 """
 import json
 import os
@@ -123,6 +123,24 @@ threads = 1
     p1_u8 = float(np.mean(lr[np.argmax(sim, axis=1)] == lq))
     check("u8-lut precision@1 near numpy's float-cosine search on the same codes",
           abs(table.get("u8-lut", {}).get("precision_at_1", -1) - p1_u8) <= 0.02, f"{table.get('u8-lut')} vs {p1_u8}")
+
+    # Fewer than 256 references: the PQ rows with 256 centroids are skipped, the others still printed
+    # (the whole table used to be lost).
+    few = f"{tmp}/few_refs"
+    shutil.copytree(emb, few)
+    for name in ("train_embeddings", "train_angles", "train_labels"):
+        np.save(f"{few}/{name}.npy", np.load(f"{emb}/{name}.npy")[:100])
+    meta = json.load(open(f"{few}/meta.json"))
+    if "splits" in meta and "train" in meta["splits"]:
+        meta["splits"]["train"]["count"] = 100
+    json.dump(meta, open(f"{few}/meta.json", "w"))
+    code, out, err = run(QUANT, "--embeddings", few, "--threads", "1", "--json", f"{tmp}/quant_few.json")
+    check("torus-quant-eval with 100 references runs", code == 0, err)
+    few_table = {r["mode"]: r for r in json.load(open(f"{tmp}/quant_few.json"))["rows"]} if code == 0 else {}
+    check("100 references: the 8-bit PQ rows are skipped, the 4-bit ones and the rest kept",
+          "pq8_2" not in few_table and "cpq8_1" not in few_table and {"none", "8bit", "u8-lut", "pq4_4", "cpq4_2"} <= set(few_table),
+          str(sorted(few_table)) + err)
+    check("the skipped rows are named with the reason", "fewer than its 256 centroids" in err, err)
 
     # --- bad input ---
     expect_error("wrong data path", [TRAIN, "--config", f"{tmp}/run.toml", "--data.path", f"{tmp}/missing.npy",

@@ -173,6 +173,14 @@ void TableBuilder::pq_rows(const std::string& prefix, const Mat& rs, const Mat& 
                      static_cast<long long>(dims_));
       continue;
     }
+    // k-means needs at least as many references as centroids (2^bits); with fewer, this row
+    // cannot be built, the others still can.
+    if (rs.rows() < (int64_t(1) << bits)) {
+      if (log_)
+        std::fprintf(log_, "  %-9s skipped: %lld references, fewer than its %d centroids\n", name.c_str(),
+                     static_cast<long long>(rs.rows()), 1 << bits);
+      continue;
+    }
     const auto pq = train(rs, M, bits);
     const CodeMatrix pr = pq.encode(rs, threads_), pqq = pq.encode(qs, threads_);
     geometry::KnnResult<float> knn;
