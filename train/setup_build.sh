@@ -34,8 +34,11 @@ torus_install_packages() {
 torus_build() {
   local native="${TORUS_NATIVE:-true}"
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    # shellcheck disable=SC2086  # TORUS_MESON_ARGS is a list of options
-    meson setup "$BUILD_DIR" --buildtype=release --wrap-mode=nodownload -Dnative="$native" ${TORUS_MESON_ARGS:-} || exit 1
+    # Release unless the extra options set the optimisation level themselves (Meson warns when both are given).
+    local buildtype="--buildtype=release"
+    case " ${TORUS_MESON_ARGS:-} " in *" -Doptimization="*) buildtype="" ;; esac
+    # shellcheck disable=SC2086  # TORUS_MESON_ARGS and buildtype are lists of options
+    meson setup "$BUILD_DIR" $buildtype --wrap-mode=nodownload -Dnative="$native" ${TORUS_MESON_ARGS:-} || exit 1
   fi
   meson compile -C "$BUILD_DIR" "$@" || exit 1
 }
