@@ -142,6 +142,16 @@ threads = 1
           str(sorted(few_table)) + err)
     check("the skipped rows are named with the reason", "fewer than its 256 centroids" in err, err)
 
+    # One NaN row in the queries: refused, naming the file and the row (it reported a precision@1).
+    nan_emb = f"{tmp}/nan_emb"
+    shutil.copytree(emb, nan_emb)
+    zq = np.load(f"{emb}/test_embeddings.npy")
+    zq[3] = np.nan
+    np.save(f"{nan_emb}/test_embeddings.npy", zq)
+    for binary in (EVAL, QUANT):
+        expect_error(f"NaN row to {os.path.basename(binary)}", [binary, "--embeddings", nan_emb], 1,
+                     "test_embeddings.npy: row 3 holds a NaN")
+
     # --- bad input ---
     expect_error("wrong data path", [TRAIN, "--config", f"{tmp}/run.toml", "--data.path", f"{tmp}/missing.npy",
                                      "--out", f"{tmp}/r_missing"], 1, "missing.npy")

@@ -29,6 +29,10 @@ LabelledEmbeddings load_labelled_embeddings(const std::string& embeddings, const
                               " rows of " + embeddings);
   LabelledEmbeddings out;
   out.x = Eigen::Map<const RowMatrix>(m.values.data(), m.rows, m.cols);
+  // A NaN row would otherwise match nothing and quietly lower every measure.
+  for (Eigen::Index r = 0; r < out.x.rows(); ++r)
+    if (!out.x.row(r).allFinite())
+      throw datasets::DataError(embeddings + ": row " + std::to_string(r) + " holds a NaN or infinite value");
   out.labels.reserve(l.size());
   for (int64_t v : l) {
     if (v < 0 || v > (1 << 30)) throw datasets::DataError(labels + ": label " + std::to_string(v) + " is not a class index");
