@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
     nlohmann::json meta = meta_of(config, ck_path, trained.progress, class_names);
     for (size_t i = 0; i < splits.size(); ++i)
       meta["splits"][splits[i]] = write_split(trained.model, data[i], splits[i], normalization, out_dir);
-    nn::io::write_file_atomic(out_dir + "/meta.json", meta.dump(2) + "\n");
+    // Paths in meta.json are for reading by people: a byte that is not UTF-8 becomes U+FFFD instead
+    // of failing after the .npy files are written.
+    nn::io::write_file_atomic(out_dir + "/meta.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     std::printf("%s\n", out_dir.c_str());
     return 0;
   } catch (const train::ConfigError& e) {

@@ -154,6 +154,15 @@ TEST_CASE("configuration: TOML file, flags winning, and errors that name the key
   CHECK_THAT(err("[optimiser]\nlr = 0.1\n"), Catch::Contains("unknown section") && Catch::Contains("[optim]"));
   // lr 0 passed the range check and failed later without naming the key.
   CHECK_THAT(err("[optim]\nlr = 0\n"), Catch::Contains("optim.lr: expected a value in (0, 100], got 0"));
+  // A path that is not UTF-8 cannot round-trip through config.toml: refused, naming the key.
+  train::TrainConfig latin1;
+  latin1.dataset = "features";
+  latin1.arch = "head";
+  latin1.path = "caf\xe9.npy";
+  latin1.labels = "labels.npy";
+  CHECK_THAT(error_of([&] { train::validate(latin1); }), Catch::Contains("data.path") && Catch::Contains("not valid UTF-8"));
+  latin1.path = "caf\xc3\xa9.npy";  // the same name in UTF-8 is fine
+  CHECK_NOTHROW(train::validate(latin1));
   CHECK_THAT(err("[optim]\nlr = -1.0\n"), Catch::Contains("optim.lr: expected a value in (0, 100], got -1"));
   CHECK_THAT(err("[model]\nhead = \"torus\"\n"),
              Catch::Contains("model.head: expected one of none, sphere, torusN, torusC, spherization"));
