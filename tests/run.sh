@@ -18,12 +18,16 @@ if [ "$mode" = sanitize ]; then
   # -O1 with line tables only (-g1): the usual sanitizer setting, and on 2 cores about half the
   # build time of -O2 -g with Eigen's templates.
   TORUS_MESON_ARGS="-Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1"
-  # Every report is fatal; leaks count (LeakSanitizer is part of ASan on x86-64).
-  export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
+  # Every report is fatal; leaks count (LeakSanitizer is part of ASan on x86-64). Not
+  # detect_stack_use_after_return: with GCC 12 at -O1 its fake stack hands a Catch test body a
+  # bad address for an initializer_list (a SEGV in correct code, tests/datasets/test_resize.cpp).
+  export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-  # Left out under the sanitizers, for CI's time on 2 cores (each still runs in the release pass):
-  # the benchmark-sized end-to-end runs. Everything that parses a file or a flag stays in.
-  SANITIZE_SKIP="${SANITIZE_SKIP:-consumer as subproject|consumer through pkg-config}"
+  # Left out under the sanitizers (each still runs in the release pass): the conv-net training runs
+  # (over four minutes under ASan; CI has 45 minutes on 2 cores for both passes), and the consumer
+  # builds, whose outside projects link the sanitized libraries without the sanitizer runtime.
+  # Everything that parses a file or a flag stays in.
+  SANITIZE_SKIP="${SANITIZE_SKIP:-train slow|consumer as subproject|consumer through pkg-config|train consumer through pkg-config}"
 else
   BUILD_DIR="${BUILD_DIR:-build}"
 fi
