@@ -3,6 +3,7 @@
 #include "datasets/cifar.hpp"
 
 #include "datasets/binary_file.hpp"
+#include "datasets/cifar_files.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -16,13 +17,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kSide = 32, kChannels = 3, kPixels = kChannels * kSide * kSide;  // 3072 per record
 constexpr int64_t kRecordsPerFile10 = 10000;
 
-// The record layout of one of the two formats.
-struct Format {
-  std::string name;        // "CIFAR-10", "CIFAR-100"
-  int64_t label_bytes;     // 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine)
-  std::vector<int> label_classes;  // classes of each label byte, in record order
-  int used_label;          // which label byte becomes ImageSet::labels
-};
+using detail::CifarFormat;
 
 // `dir` itself when it holds `probe`, else dir/`standard_folder` when that does.
 fs::path resolve_folder(const std::string& dir, const std::string& standard_folder, const std::string& probe,
@@ -36,7 +31,7 @@ fs::path resolve_folder(const std::string& dir, const std::string& standard_fold
 }
 
 // Opens `path` and checks it holds exactly `records` whole records.
-std::unique_ptr<detail::BinaryFile> open_checked(const fs::path& path, const Format& format, int64_t records) {
+std::unique_ptr<detail::BinaryFile> open_checked(const fs::path& path, const CifarFormat& format, int64_t records) {
   const std::string file = path.string();
   auto in = std::make_unique<detail::BinaryFile>(file, format.name + " batch file");
   const int64_t record_bytes = format.label_bytes + kPixels;
@@ -53,7 +48,7 @@ std::unique_ptr<detail::BinaryFile> open_checked(const fs::path& path, const For
 }
 
 // Reads the `records` images of a checked file into set, from image `first` on.
-void read_records(detail::BinaryFile& in, const std::string& file, const Format& format, int64_t records, int64_t first,
+void read_records(detail::BinaryFile& in, const std::string& file, const CifarFormat& format, int64_t records, int64_t first,
                   ImageSet& set) {
   unsigned char label[2];
   for (int64_t r = 0; r < records; ++r) {
@@ -90,8 +85,13 @@ std::vector<std::string> read_class_names(const fs::path& path, int classes) {
   return names;
 }
 
-ImageSet load_files(const fs::path& folder, const std::vector<std::string>& files, const Format& format,
-                    int64_t records_per_file, const std::string& names_file) {
+void check_split(const std::string& function, const std::string& split) {
+  if (split != "train" && split != "test") throw std::invalid_argument(function + ": split must be train or test, got " + split);
+}
+}  // namespace
+
+ImageSet detail::load_cifar_files(const fs::path& folder, const std::vector<std::string>& files,
+                                  const CifarFormat& format, int64_t records_per_file, const std::string& names_file) {
   // Every file's size is checked before the (up to 150 MB of) pixels are allocated.
   std::vector<std::unique_ptr<detail::BinaryFile>> opened;
   for (const std::string& f : files) opened.push_back(open_checked(folder / f, format, records_per_file));
@@ -111,11 +111,6 @@ ImageSet load_files(const fs::path& folder, const std::vector<std::string>& file
   return set;
 }
 
-void check_split(const std::string& function, const std::string& split) {
-  if (split != "train" && split != "test") throw std::invalid_argument(function + ": split must be train or test, got " + split);
-}
-}  // namespace
-
 ImageSet load_cifar10(const std::string& dir, const std::string& split) {
   check_split("load_cifar10", split);
   std::vector<std::string> files;
@@ -125,7 +120,7 @@ ImageSet load_cifar10(const std::string& dir, const std::string& split) {
     files.push_back("test_batch.bin");
   }
   const fs::path folder = resolve_folder(dir, "cifar-10-batches-bin", files[0], "CIFAR-10");
-  return load_files(folder, files, Format{"CIFAR-10", 1, {10}, 0}, kRecordsPerFile10, "batches.meta.txt");
+  return detail::load_cifar_files(folder, files, CifarFormat{"CIFAR-10", 1, {10}, 0}, kRecordsPerFile10, "batches.meta.txt");
 }
 
 ImageSet load_cifar100(const std::string& dir, const std::string& split, CifarLabels labels) {
@@ -133,7 +128,7 @@ ImageSet load_cifar100(const std::string& dir, const std::string& split, CifarLa
   const std::string file = split == "train" ? "train.bin" : "test.bin";
   const fs::path folder = resolve_folder(dir, "cifar-100-binary", file, "CIFAR-100");
   const bool fine = labels == CifarLabels::fine;
-  return load_files(folder, {file}, Format{"CIFAR-100", 2, {20, 100}, fine ? 1 : 0}, split == "train" ? 50000 : 10000,
+  return detail::load_cifar_files(folder, {file}, CifarFormat{"CIFAR-100", 2, {20, 100}, fine ? 1 : 0}, split == "train" ? 50000 : 10000,
                     fine ? "fine_label_names.txt" : "coarse_label_names.txt");
 }
 

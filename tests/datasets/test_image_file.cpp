@@ -1,5 +1,5 @@
 // Image decoding through libpng and libjpeg-turbo: real PNG and JPEG bytes decode; bad files fail
-// with the file name; the hostile inputs kept in tests/fuzz/corpus/image/ (a JPEG table that overran stb_image,
+// with the file name; the hostile inputs kept in tests/fuzz/corpus/png/ and jpeg/ (a JPEG table that overran stb_image,
 // decompression bombs, a truncated file, a FIFO) are refused cleanly and at once.
 #include <catch2/catch.hpp>
 
@@ -59,7 +59,11 @@ TEST_CASE("missing, truncated and foreign files fail with the file name", "[data
 }
 
 namespace {
-std::string corpus(const std::string& name) { return std::string(TORUS_FUZZ_CORPUS) + "/image/" + name; }
+// The kept files live in the fuzz corpus of their decoder (png/ or jpeg/).
+std::string corpus(const std::string& name) {
+  const bool png = name.size() > 4 && name.compare(name.size() - 4, 4, ".png") == 0;
+  return std::string(TORUS_FUZZ_CORPUS) + (png ? "/png/" : "/jpeg/") + name;
+}
 }  // namespace
 
 TEST_CASE("the kept valid corpus files decode to their exact pixels", "[datasets]") {
@@ -116,7 +120,7 @@ TEST_CASE("hostile images are refused with the file and the reason", "[datasets]
 
 TEST_CASE("every PNG and JPEG layout decodes to the pixels it holds", "[datasets]") {
   // The 8x6 pattern (30 x, 40 y, 200), saved by PIL as RGBA, interlaced, 16-bit grey, palette,
-  // progressive, grey and CMYK files (tests/fuzz/corpus/image).
+  // progressive, grey and CMYK files (tests/fuzz/corpus/png, jpeg).
   const auto expect_pattern = [](const Image& img, int tolerance) {
     REQUIRE(img.width == 8);
     REQUIRE(img.height == 6);
