@@ -346,6 +346,30 @@ std::string to_toml(const TrainConfig& config) {
   return out;
 }
 
+bool changeable_on_resume(const std::string& key) { return key == "train.epochs" || key == "train.threads"; }
+
+nlohmann::json settings_record(const TrainConfig& config) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const Setting& s : settings()) out[s.key] = toml_value(config, s);
+  return out;
+}
+
+void check_resumed_settings(const TrainConfig& config, const std::string& config_path, const nlohmann::json& recorded,
+                            const std::string& checkpoint_path) {
+  if (recorded.is_null()) return;  // a checkpoint from before settings were recorded
+  for (const Setting& s : settings()) {
+    // A setting the checkpoint does not know came with a later torus-train and holds its default.
+    const auto it = recorded.find(s.key);
+    if (changeable_on_resume(s.key) || it == recorded.end()) continue;
+    const std::string now = toml_value(config, s);
+    if (!it->is_string() || it->get<std::string>() != now)
+      throw ConfigError(config_path + ": " + s.key + " = " + now + ", but " + checkpoint_path + " was trained with " +
+                        s.key + " = " + (it->is_string() ? it->get<std::string>() : it->dump()) +
+                        "; a resumed run keeps its settings (only train.epochs and train.threads may change): put the "
+                        "value back, or start a new run");
+  }
+}
+
 nlohmann::json architecture(const TrainConfig& c, const std::vector<int64_t>& input_shape) {
   nlohmann::json a = {{"arch", c.arch}, {"head", c.head}, {"dim", c.dim}, {"input", input_shape}};
   if (c.arch == "resnet20" || c.arch == "vgg11_bn") a["width"] = c.width;

@@ -110,6 +110,16 @@ void validate(const TrainConfig& config);
 // Every setting, by section, as TOML (what the run folder keeps).
 std::string to_toml(const TrainConfig& config);
 
+// What a resumed run may change: train.epochs and train.threads; every other setting is fixed.
+bool changeable_on_resume(const std::string& key);
+// Every resolved setting as {"key": "TOML value"}: checkpoints record it so that a resumed run can
+// refuse a config.toml edited since (a changed learning rate would silently give another run).
+nlohmann::json settings_record(const TrainConfig& config);
+// ConfigError naming config_path, the key and both values when a fixed setting differs from the
+// record (null: a checkpoint that records none, accepted as before).
+void check_resumed_settings(const TrainConfig& config, const std::string& config_path, const nlohmann::json& recorded,
+                            const std::string& checkpoint_path);
+
 // What fixes the network's parameters: arch, head, dim, width, dataset, input shape. Checkpoints
 // carry it and a checkpoint is refused for a configuration that differs.
 nlohmann::json architecture(const TrainConfig& config, const std::vector<int64_t>& input_shape);

@@ -26,14 +26,16 @@ void resumed_config(const std::string& resume_dir, const std::vector<std::pair<s
   options.resume = true;
   train::apply_toml_file(config, resume_dir + "/config.toml");
   for (const auto& [key, text] : pending)
-    if (key != "train.epochs" && key != "train.threads")
+    if (!train::changeable_on_resume(key))
       throw train::ConfigError("--" + key + ": a resumed run keeps its configuration; only --train.epochs and "
                                "--train.threads may change");
   train::apply_flags(config, pending);
   if (!fs::exists(resume_dir + "/last.ckpt"))
     throw train::ConfigError(resume_dir + ": no last.ckpt to resume from (the run ended before its first epoch)");
   // Fewer epochs than done would train nothing and rewrite the run's configuration.
-  const int64_t done = nn::io::read_checkpoint(resume_dir + "/last.ckpt").epoch;
+  const nn::io::Checkpoint last = nn::io::read_checkpoint(resume_dir + "/last.ckpt");
+  train::check_resumed_settings(config, resume_dir + "/config.toml", last.settings, resume_dir + "/last.ckpt");
+  const int64_t done = last.epoch;
   if (config.epochs <= done)
     throw train::ConfigError("train.epochs " + std::to_string(config.epochs) + ": the run in " + resume_dir +
                              " has already done " + std::to_string(done) + " epochs; ask for more to continue it");

@@ -326,7 +326,7 @@ void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, 
     if (run.ema) run.ema->swap();
   }
   save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
-            run.ema.get(), uint64_t(config.seed));
+            run.ema.get(), uint64_t(config.seed), settings_record(config));
   if (run.model.mode != nn::HeadMode::none)
     write_scatter(options.dir + "/embeddings.png", config, run.model.mode, zq, data.queries.labels(), data.class_names);
 }

@@ -49,13 +49,14 @@ Progress progress_of(const nn::io::Checkpoint& ck) { return {ck.epoch, ck.step};
 
 void save_last(const std::string& path, const nlohmann::json& architecture, const Progress& progress,
                nn::Module<float>& net, nn::Optimizer<float>& optimizer, const nlohmann::json& optimizer_info,
-               const nn::Ema<float>* ema, uint64_t seed) {
+               const nn::Ema<float>* ema, uint64_t seed, const nlohmann::json& settings) {
   nn::io::Checkpoint ck;
   ck.architecture = architecture;
   ck.epoch = progress.epoch;
   ck.step = progress.step;
   ck.rng_state = "data and augmentation derive from (seed " + std::to_string(seed) + ", epoch, index)";
   ck.optimizer = optimizer_info;
+  ck.settings = settings;
   ck.optimizer["steps"] = optimizer.steps();
   ck.optimizer["ema_updates"] = ema ? ema->updates() : 0;
   // How many state tensors the optimiser holds, so a checkpoint that lost one (momentum would

@@ -24,7 +24,7 @@ struct Progress {
 
 void save_last(const std::string& path, const nlohmann::json& architecture, const Progress& progress,
                nn::Module<float>& net, nn::Optimizer<float>& optimizer, const nlohmann::json& optimizer_info,
-               const nn::Ema<float>* ema, uint64_t seed);
+               const nn::Ema<float>* ema, uint64_t seed, const nlohmann::json& settings);
 
 void save_best(const std::string& path, const nlohmann::json& architecture, const Progress& progress,
                nn::Module<float>& net);

@@ -172,6 +172,11 @@ Checkpoint decode(const std::string& path, const nlohmann::json* expected_archit
     throw FormatError(path + ": header field \"rng_state\" is " + shown(rng) + ", expected a string");
   out.rng_state = rng.get<std::string>();
   out.optimizer = any_field(path, header, "optimizer");
+  if (const auto it = header.find("settings"); it != header.end()) {
+    if (!it->is_object() && !it->is_null())
+      throw FormatError(path + ": header field \"settings\" is " + shown(*it) + ", expected an object");
+    out.settings = *it;
+  }
 
   const nlohmann::json& table = any_field(path, header, "tensors");
   if (!table.is_array()) throw FormatError(path + ": header field \"tensors\" is not an array");
@@ -216,9 +221,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
         {{"name", name}, {"dtype", "F32"}, {"shape", t.shape().dims()}, {"data_offsets", {offset, offset + bytes}}});
     offset += bytes;
   }
-  const nlohmann::json header = {
+  nlohmann::json header = {
       {"architecture", checkpoint.architecture}, {"epoch", checkpoint.epoch},         {"step", checkpoint.step},
       {"rng_state", checkpoint.rng_state},       {"optimizer", checkpoint.optimizer}, {"tensors", std::move(table)}};
+  if (!checkpoint.settings.is_null()) header["settings"] = checkpoint.settings;
   std::string text;
   try {
     text = header.dump();

@@ -4,7 +4,7 @@
 //   8       4      format version, uint32 little-endian (kCheckpointVersion)
 //   12      4      JSON header length H, uint32 (written space-padded to a multiple of 8)
 //   16      8      total file size in bytes, uint64 (so a truncation is told apart from corruption)
-//   24      H      JSON: architecture, epoch, step, rng_state, optimizer, and the tensor table
+//   24      H      JSON: architecture, epoch, step, rng_state, optimizer, settings (optional), and the tensor table
 //                  [{"name", "dtype": "F32", "shape", "data_offsets": [begin, end]}, ...]
 //   24+H    D      float32 little-endian data, tensors back to back in table order
 //   end-4   4      CRC-32 (zlib's) of every byte before it, uint32
@@ -46,6 +46,9 @@ struct Checkpoint {
   std::int64_t step = 0;
   std::string rng_state;     // text, e.g. a std::mt19937_64 written with operator<<
   nlohmann::json optimizer;  // name and hyper-parameters, e.g. {"name": "sgd", "lr": 0.1}
+  // The writer's resolved run settings (torus-train: {"optim.lr": "0.1", ...}), so a resumed run
+  // can refuse a configuration edited since; null when the writer records none (older files).
+  nlohmann::json settings;
   std::vector<std::pair<std::string, Tensor<float>>> tensors;  // unique names, laid out in this order
   std::string source;                                          // the path it was loaded from (for messages); not saved
 };

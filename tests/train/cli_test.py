@@ -194,6 +194,19 @@ threads = 1
     expect_error("truncated checkpoint", [TRAIN, "--resume", corrupt, "--train.epochs", "3"], 1, "last.ckpt", "truncated",
                  untouched=[f"{corrupt}/metrics.csv"])
     expect_error("resume may not change the model", [TRAIN, "--resume", run_dir, "--model.dim", "16"], 2, "--model.dim")
+    # An edited config.toml: the checkpoint records the settings it was trained with, and a
+    # resumed run refuses a fixed one that changed (it used the edited learning rate silently).
+    edited = f"{tmp}/edited_run"
+    shutil.copytree(run_dir, edited)
+    text = open(f"{edited}/config.toml").read()
+    lr_line = next(l for l in text.splitlines() if l.startswith("lr = "))
+    open(f"{edited}/config.toml", "w").write(text.replace(lr_line, "lr = 0.0123", 1))
+    expect_error("resume with an edited config.toml", [TRAIN, "--resume", edited, "--train.epochs", "3"], 2,
+                 "edited_run/config.toml", "optim.lr = 0.0123", "was trained with optim.lr = " + lr_line[5:],
+                 untouched=[f"{edited}/metrics.csv", f"{edited}/last.ckpt", f"{edited}/best.ckpt"])
+    open(f"{edited}/config.toml", "w").write(text)
+    code, out, err = run(TRAIN, "--resume", edited, "--train.epochs", "3", "--train.threads", "1")
+    check("resume with config.toml put back (and another thread count)", code == 0, err)
 
     raw = open(f"{emb}/test_embeddings.npy", "rb").read()
     bad_emb = f"{tmp}/bad_emb"

@@ -39,6 +39,7 @@ Checkpoint sample_checkpoint() {
   state << rng;
   c.rng_state = state.str();
   c.optimizer = {{"name", "sgd"}, {"lr", 0.05}, {"momentum", 0.9}, {"nesterov", true}, {"weight_decay", 5e-4}};
+  c.settings = {{"optim.lr", "0.05"}, {"data.path", "\"/data/fmnist\""}};
   c.tensors.emplace_back("model/conv1.weight", random_floats({4, 1, 3, 3}, 1));
   c.tensors.emplace_back("model/fc.bias", random_floats({10}, 2));
   c.tensors.emplace_back("optim/conv1.weight.momentum", random_floats({4, 1, 3, 3}, 3));
@@ -78,6 +79,7 @@ TEST_CASE("checkpoint round trip restores every field bit-identically", "[nn][io
   CHECK(loaded.epoch == saved.epoch);
   CHECK(loaded.step == saved.step);
   CHECK(loaded.optimizer == saved.optimizer);
+  CHECK(loaded.settings == saved.settings);
   CHECK(loaded.source == path);
   REQUIRE(loaded.tensors.size() == saved.tensors.size());
   for (std::size_t i = 0; i < saved.tensors.size(); ++i) {
@@ -106,6 +108,8 @@ TEST_CASE("a checkpoint with no tensors and a string architecture round trips", 
   const Checkpoint loaded = load_checkpoint(dir.file("e.ckpt"), "mlp-2x64");
   CHECK(loaded.tensors.empty());
   CHECK(loaded.optimizer.is_null());
+  CHECK(loaded.settings.is_null());  // none recorded: the header has no "settings"
+  CHECK(torus::testing::file_bytes(dir.file("e.ckpt")).find("settings") == std::string::npos);
   CHECK(loaded.rng_state.empty());
   require_throws_with<MismatchError>([&] { load_checkpoint(dir.file("e.ckpt"), "mlp-2x128"); },
                                      {"architecture", "as a whole: expected \"mlp-2x128\", found \"mlp-2x64\""});
@@ -320,6 +324,8 @@ TEST_CASE("a malformed header behind a valid CRC is still refused", "[nn][io]") 
   refused(R"({"architecture":"a","epoch":1,"step":-1,"rng_state":"","optimizer":null,"tensors":[]})", "",
           {path, "\"step\" is -1, expected 0..9007199254740992"});
   refused(R"({"epoch":1,"step":2,"rng_state":"","optimizer":null,"tensors":[]})", "", {path, "no \"architecture\""});
+  refused(R"({"architecture":"a","epoch":1,"step":2,"rng_state":"","optimizer":null,"settings":[1],"tensors":[]})", "",
+          {path, "\"settings\" is [1], expected an object"});
   refused(R"({"architecture":"a",)", "", {path, "not valid JSON"});
   refused("[]", "", {path, "not a JSON object"});
 
