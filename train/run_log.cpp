@@ -2,6 +2,8 @@
 
 #include "nn/io/atomic_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,20 +58,39 @@ MetricsLog::MetricsLog(std::string path, int64_t keep_epochs) : path_(std::move(
   std::string text = header();
   for (const auto& m : rows_) text += csv_row(m);
   nn::io::write_file_atomic(path_, text);
-  file_ = std::fopen(path_.c_str(), "a");
-  if (!file_) throw std::runtime_error(path_ + ": cannot append (" + std::strerror(errno) + ")");
+  do fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0) throw std::runtime_error(path_ + ": cannot append (" + std::strerror(errno) + ")");
 }
 
 MetricsLog::~MetricsLog() {
-  if (file_) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void MetricsLog::append(const EpochMetrics& row) {
   rows_.push_back(row);
   const std::string text = csv_row(row);
-  // On disk before the epoch's checkpoints are written (see save_epoch in trainer.cpp).
-  if (std::fputs(text.c_str(), file_) < 0 || std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0)
-    throw std::runtime_error(path_ + ": write failed (" + std::strerror(errno) + ")");
+  // On disk before the epoch's checkpoints are written (see save_epoch in trainer.cpp). A plain
+  // descriptor, not a FILE*: nothing is left in a buffer to be written later by fclose.
+  struct stat before {};
+  const bool sized = ::fstat(fd_, &before) == 0;
+  size_t done = 0;
+  int err = 0;
+  while (done < text.size() && err == 0) {
+    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n > 0) done += size_t(n);
+    else if (n == 0) err = EIO;  // no progress and no reason: do not spin
+    else if (errno != EINTR) err = errno;
+  }
+  if (err == 0 && ::fsync(fd_) != 0) err = errno;
+  if (err != 0) {
+    // A full disk can take part of the row: cut it off, so the file a resumed run reads ends
+    // with whole rows. Best effort: the run stops with this error either way.
+    if (sized) {
+      [[maybe_unused]] const int cut = ::ftruncate(fd_, before.st_size);
+    }
+    throw std::runtime_error(path_ + ": write failed (" + std::strerror(err) + ")");
+  }
 }
 
 std::string format_duration(double seconds) {

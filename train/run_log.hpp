@@ -32,7 +32,7 @@ class MetricsLog {
 
  private:
   std::string path_;
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;  // metrics.csv, opened for appending
   std::vector<EpochMetrics> rows_;
 };
 

@@ -52,9 +52,14 @@ void new_run_config(const std::string& config_path, const std::string& out_dir, 
   options.dir = !out_dir.empty() ? out_dir
                                  : "runs/" + config.dataset + "-" + config.head + "-D" + std::to_string(config.dim) +
                                        "-seed" + std::to_string(config.seed);
-  if (!overwrite && (fs::exists(options.dir + "/last.ckpt") || fs::exists(options.dir + "/metrics.csv")))
+  if (overwrite) return;
+  if (fs::exists(options.dir + "/last.ckpt"))
     throw train::ConfigError(options.dir + " already holds a run: continue it with --resume " + options.dir +
                              ", start over with --overwrite, or choose another --out");
+  // A run killed while saving its first epoch: metrics.csv, but no checkpoint to resume from.
+  if (fs::exists(options.dir + "/metrics.csv"))
+    throw train::ConfigError(options.dir + " holds a run that stopped before its first checkpoint (nothing to resume): "
+                             "start over with --overwrite, or choose another --out");
 }
 }  // namespace
 

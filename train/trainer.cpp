@@ -312,10 +312,12 @@ void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& opti
 }
 
 // What an epoch leaves on disk, in the order that keeps every kill -9 recoverable: the metrics row
-// first (on disk before anything else), then best.ckpt, then last.ckpt. A run killed before
-// last.ckpt resumes from the epoch before, drops the rows after it and redoes the epoch, writing
-// the same row and best.ckpt again; with the checkpoint renamed first, a kill before the row would
-// lose it for good and let a worse epoch become best.ckpt.
+// first (on disk before anything else), then the plots and best.ckpt, and last.ckpt at the very
+// end, so a last.ckpt on disk means the whole epoch is. A run killed before last.ckpt resumes from
+// the epoch before, drops the rows after it and redoes the epoch, writing the same row, plots and
+// best.ckpt again; with the checkpoint renamed first, a kill before the row would lose it for good
+// and let a worse epoch become best.ckpt, and one before the scatter plot would leave the last
+// epoch's plot stale in a finished run. tests/train/crash kills the run at each of these points.
 void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
                 const EpochLosses& losses, double p1, bool best, const eval::RowMatrix& zq, double run_seconds,
                 MetricsLog& metrics, ProgressLine& progress_line) {
@@ -325,10 +327,10 @@ void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, 
     save_best(options.dir + "/best.ckpt", run.arch, run.progress, *run.model.net);
     if (run.ema) run.ema->swap();
   }
-  save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
-            run.ema.get(), uint64_t(config.seed), settings_record(config));
   if (run.model.mode != nn::HeadMode::none)
     write_scatter(options.dir + "/embeddings.png", config, run.model.mode, zq, data.queries.labels(), data.class_names);
+  save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
+            run.ema.get(), uint64_t(config.seed), settings_record(config));
 }
 }  // namespace
 
