@@ -1,15 +1,11 @@
 // Checked file reading for the readers (see binary_file.hpp): the bottom library's InputFile,
-// read sequentially, with its IoError turned into the datasets' DataError.
+// read sequentially, with its IoError turned into the datasets' DataError (as_data_error).
 #include "datasets/binary_file.hpp"
 
 namespace torus::datasets::detail {
 
 BinaryFile::BinaryFile(const std::string& path, const std::string& what) : path_(path), what_(what) {
-  try {
-    file_.emplace(path, what);
-  } catch (const nn::io::IoError& e) {
-    throw DataError(e.what());
-  }
+  as_data_error([&] { file_.emplace(path, what); });
 }
 
 void BinaryFile::read(void* dst, int64_t n, const std::string& field) {
@@ -19,11 +15,7 @@ void BinaryFile::read(void* dst, int64_t n, const std::string& field) {
     throw DataError(path_ + ": " + what_ + " ended while reading " + field + " (expected " + std::to_string(n) +
                     " bytes, found " + std::to_string(left) + ")");
   }
-  try {
-    file_->read_at(uint64_t(position_), size_t(n), dst);
-  } catch (const nn::io::IoError& e) {
-    throw DataError(std::string(e.what()) + " (reading " + field + " of " + what_ + ")");
-  }
+  as_data_error([&] { file_->read_at(uint64_t(position_), size_t(n), dst); }, " (reading " + field + " of " + what_ + ")");
   position_ += n;
 }
 

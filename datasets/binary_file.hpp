@@ -11,8 +11,20 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace torus::datasets::detail {
+
+// Runs f, turning torus_file's IoError (open, read, write, fsync failures) into the datasets'
+// DataError with the same message and `context` appended: every datasets caller catches DataError.
+template <class F>
+decltype(auto) as_data_error(F&& f, const std::string& context = {}) {
+  try {
+    return std::forward<F>(f)();
+  } catch (const nn::io::IoError& e) {
+    throw DataError(e.what() + context);
+  }
+}
 
 class BinaryFile {
  public:

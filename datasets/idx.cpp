@@ -4,6 +4,7 @@
 // only with data that actually decompresses.
 #include "datasets/idx.hpp"
 
+#include "datasets/binary_file.hpp"
 #include "nn/io/atomic_file.hpp"
 
 #include <zlib.h>
@@ -50,7 +51,7 @@ struct IdxFileInfo {
   bool gzip = false;
 };
 IdxFileInfo inspect(const std::string& path) {
-  try {
+  return detail::as_data_error([&] {
     const nn::io::InputFile file(path, "IDX file");
     IdxFileInfo info{int64_t(file.size()), false};
     if (file.size() >= 2) {
@@ -59,9 +60,7 @@ IdxFileInfo inspect(const std::string& path) {
       info.gzip = m[0] == 0x1f && m[1] == 0x8b;
     }
     return info;
-  } catch (const nn::io::IoError& e) {
-    throw DataError(e.what());
-  }
+  });
 }
 }  // namespace
 

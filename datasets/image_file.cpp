@@ -4,6 +4,7 @@
 #include "datasets/image_file.hpp"
 
 #include "datasets/image_decode.hpp"
+#include "datasets/binary_file.hpp"
 #include "nn/io/atomic_file.hpp"
 
 #include <cstring>
@@ -26,7 +27,7 @@ void check_image_size(const std::string& path, int64_t width, int64_t height, co
 namespace {
 
 std::string read_image_bytes(const std::string& path, const ImageLimits& limits) {
-  try {
+  return detail::as_data_error([&] {
     const nn::io::InputFile file(path, "image");
     if (file.size() > uint64_t(limits.max_file_bytes)) {
       throw DataError(path + ": image file of " + std::to_string(file.size()) + " bytes exceeds the " +
@@ -35,9 +36,7 @@ std::string read_image_bytes(const std::string& path, const ImageLimits& limits)
     std::string bytes(file.size(), '\0');
     file.read_at(0, bytes.size(), bytes.data());
     return bytes;
-  } catch (const nn::io::IoError& e) {
-    throw DataError(e.what());
-  }
+  });
 }
 
 bool starts_with(const std::string& bytes, const char* magic, size_t n) {

@@ -4,6 +4,7 @@
 // full disk would leave a short file behind and no error).
 #include "datasets/npy.hpp"
 
+#include "datasets/binary_file.hpp"
 #include "nn/io/atomic_file.hpp"
 
 #include <stdexcept>
@@ -15,11 +16,7 @@ namespace torus::datasets {
 namespace {
 // The datasets' error type for a failed write, with torus_file's message (path, step, errno text).
 void write_atomically(const std::string& path, const std::string& bytes) {
-  try {
-    nn::io::write_file_atomic(path, bytes);
-  } catch (const nn::io::IoError& e) {
-    throw DataError(e.what());
-  }
+  detail::as_data_error([&] { nn::io::write_file_atomic(path, bytes); });
 }
 
 template <class T>

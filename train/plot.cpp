@@ -1,6 +1,7 @@
 #include "train/plot.hpp"
 
 #include "nn/io/atomic_file.hpp"
+#include "train/utf8.hpp"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -39,16 +40,8 @@ std::string printable_ascii(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
-    if (b >= 32 && b <= 126) {
-      out += char(b);
-      ++i;
-      continue;
-    }
-    const size_t len = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 1;
-    size_t n = 1;
-    while (n < len && i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) ++n;
-    out += '?';
-    i += n == len ? len : 1;  // an incomplete sequence: only its first byte is consumed
+    out += b >= 32 && b <= 126 ? char(b) : '?';
+    i += std::max<size_t>(1, utf8_sequence_length(s, i));  // an invalid byte is one '?' of its own
   }
   return out;
 }

@@ -1,4 +1,5 @@
 #include "train/train_config.hpp"
+#include "train/utf8.hpp"
 
 #include "train/eval/head_modes.hpp"
 
@@ -279,29 +280,6 @@ void apply_flags(TrainConfig& config, const std::vector<std::pair<std::string, s
     assign(config, *s, parse_text(*s, text, where), where);
   }
 }
-
-namespace {
-// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(const std::string& s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 && b >= 0xC2 ? 2 : (b >> 4) == 0xE ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    if (n == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((b == 0xE0 && c1 < 0xA0) || (b == 0xED && c1 >= 0xA0)) return false;
-    }
-    if (n == 4) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((b == 0xF0 && c1 < 0x90) || (b == 0xF4 && c1 >= 0x90)) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-}  // namespace
 
 void validate(const TrainConfig& c) {
   // config.toml can only hold UTF-8: a path with another byte would be written escaped, and a
