@@ -39,6 +39,19 @@ Split feature_split(datasets::FeatureSet set) {
 
 }  // namespace
 
+FolderImageShape folder_image_shape(const TrainConfig& c) {
+  // The Fashion-MNIST family (the reference conv net, LeNet-5, the MLP) takes 1x28x28; the CIFAR
+  // networks take 3x32x32. A setting the user gave wins; the network then says if it cannot take it.
+  const bool mnist_family = c.arch == "convnet" || c.arch == "lenet5" || c.arch == "mlp";
+  return {c.channels ? c.channels : mnist_family ? 1 : 3, c.image_size ? c.image_size : mnist_family ? 28 : 32};
+}
+
+int64_t holdout_count(const TrainConfig& c, int64_t n) {
+  if (c.holdout == 0) return 0;
+  if (c.holdout_fraction == 0) return c.holdout;
+  return std::min(c.holdout, std::max<int64_t>(1, int64_t(c.holdout_fraction * double(n))));
+}
+
 void Split::inputs(int64_t first, int64_t count, const datasets::AugmentConfig& normalization,
                    std::vector<float>& out) const {
   if (first < 0 || count < 0 || first + count > size())
@@ -85,7 +98,7 @@ datasets::AugmentConfig dataset_normalization(const TrainConfig& c) {
   else if (c.dataset == "cifar100") a.mean = {0.5071f, 0.4865f, 0.4409f}, a.std = {0.2673f, 0.2564f, 0.2762f};
   else if (c.dataset == "folder") {
     // ImageNet statistics, as the reference's albumentations Normalize() (method.md 6)
-    if (c.channels == 1) a.mean = {0.449f}, a.std = {0.226f};
+    if (folder_image_shape(c).channels == 1) a.mean = {0.449f}, a.std = {0.226f};
     else a.mean = {0.485f, 0.456f, 0.406f}, a.std = {0.229f, 0.224f, 0.225f};
   }
   return a;
@@ -124,8 +137,8 @@ Split load_split(const TrainConfig& c, const std::string& split, std::vector<std
   } else if (c.dataset == "folder") {
     const std::string root = split == "train" ? c.path : c.test_path;
     if (root.empty()) throw ConfigError("data.test_path: the image-folder dataset has no test split configured");
-    const int side = int(c.image_size ? c.image_size : 32);
-    const int channels = int(c.channels ? c.channels : 3);
+    const FolderImageShape shape = folder_image_shape(c);
+    const int side = int(shape.side), channels = int(shape.channels);
     // The test folder is labelled by the training folder's class names, never by its own list: a
     // test folder that lacks a class would otherwise shift every label after it.
     s = image_split(split == "train" ? datasets::load_image_folder(root, channels, side, side)
@@ -169,12 +182,13 @@ Dataset load_dataset(const TrainConfig& c) {
   const int64_t n = all.size();
   if (c.holdout == 0 && !d.has_test)
     throw ConfigError("data.holdout: 0 measures on the test split, but this dataset has none (set data.test_path or a holdout)");
-  if (c.holdout >= n)
-    throw ConfigError("data.holdout: " + std::to_string(c.holdout) + " held-out samples leave none of the " +
+  const int64_t held_out = holdout_count(c, n);
+  if (held_out >= n)
+    throw ConfigError("data.holdout: " + std::to_string(held_out) + " held-out samples leave none of the " +
                       std::to_string(n) + " to train on");
   const std::vector<int64_t> order = datasets::seeded_permutation(n, kSplitSeed);
-  if (c.holdout > 0) {
-    std::vector<int64_t> held(order.begin(), order.begin() + c.holdout), kept(order.begin() + c.holdout, order.end());
+  if (held_out > 0) {
+    std::vector<int64_t> held(order.begin(), order.begin() + held_out), kept(order.begin() + held_out, order.end());
     std::sort(held.begin(), held.end());
     std::sort(kept.begin(), kept.end());
     d.queries = all.subset(held);

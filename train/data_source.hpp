@@ -55,6 +55,18 @@ Dataset load_dataset(const TrainConfig& config);
 // One split of the configured source only ("train" or "test"), for torus-embed.
 Split load_split(const TrainConfig& config, const std::string& split, std::vector<std::string>* class_names = nullptr);
 
+// An image folder's channels and side: data.channels and data.image_size, or where they are 0,
+// what model.arch takes (1x28x28 for convnet, lenet5 and mlp; 3x32x32 for resnet20 and vgg11_bn).
+struct FolderImageShape {
+  int64_t channels, side;
+};
+FolderImageShape folder_image_shape(const TrainConfig& config);
+
+// How many of the n training samples are held out as per-epoch queries: data.holdout_fraction of
+// them (at least one), at most data.holdout; exactly data.holdout when the fraction is 0; none
+// when data.holdout is 0 (the test split measures).
+int64_t holdout_count(const TrainConfig& config, int64_t n);
+
 // The per-channel mean and std of the configured source (images) with every random op off.
 datasets::AugmentConfig dataset_normalization(const TrainConfig& config);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -24,6 +25,11 @@ template <typename M>
 Setting entry(std::string key, std::string help, M member, double min = 0, double max = 0) {
   return Setting{std::move(key), std::move(help), member, min, max, {}};
 }
+// A file or folder.
+Setting path(Setting s) {
+  s.is_path = true;
+  return s;
+}
 // A number that must be above `min`, not merely at least it.
 Setting above(Setting s) {
   s.min_exclusive = true;
@@ -38,20 +44,21 @@ std::vector<Setting> make_settings() {
   const std::vector<std::string> heads = eval::head_mode_names();
   return {
       entry("data.dataset", "fashion-mnist, mnist, cifar10, cifar100, folder (one subfolder per class) or features (.npy)", &C::dataset, {"fashion-mnist", "mnist", "cifar10", "cifar100", "folder", "features"}),
-      entry("data.path", "training data: IDX / CIFAR folder, image folder, or features .npy (empty: standard location)", &C::path),
-      entry("data.test_path", "folder / features: the test split (image folder or .npy)", &C::test_path),
-      entry("data.labels", "features: labels of data.path (.npy or .csv)", &C::labels),
-      entry("data.test_labels", "features: labels of data.test_path", &C::test_labels),
+      path(entry("data.path", "training data: IDX / CIFAR folder, image folder, or features .npy (empty: standard location)", &C::path)),
+      path(entry("data.test_path", "folder / features: the test split (image folder or .npy)", &C::test_path)),
+      path(entry("data.labels", "features: labels of data.path (.npy or .csv)", &C::labels)),
+      path(entry("data.test_labels", "features: labels of data.test_path", &C::test_labels)),
       entry("data.cifar100_labels", "cifar100: fine (100 classes) or coarse (20)", &C::cifar100_labels, {"fine", "coarse"}),
-      entry("data.image_size", "folder: side length images are resized to (0: 32)", &C::image_size, 0, 1024),
-      entry("data.channels", "folder: 1 (grey) or 3 (RGB); 0: 3", &C::channels, 0, 3),
-      entry("data.holdout", "training images held out as per-epoch queries (0: the test split)", &C::holdout, 0, kBig),
+      entry("data.image_size", "folder: side length images are resized to (0: what model.arch takes, 28 or 32)", &C::image_size, 0, 1024),
+      entry("data.channels", "folder: 1 (grey) or 3 (RGB); 0: what model.arch takes", &C::channels, 0, 3),
+      entry("data.holdout", "most training samples held out as per-epoch queries (0: measure on the test split)", &C::holdout, 0, kBig),
+      entry("data.holdout_fraction", "fraction of the training samples held out, at most data.holdout (0: exactly data.holdout)", &C::holdout_fraction, 0, 0.9),
       entry("data.references", "training images used as per-epoch references (0: all)", &C::references, 0, kBig),
       entry("model.arch", "convnet (benchmarks.md's FmnistConvNet), lenet5, mlp, resnet20, vgg11_bn, head (features only)", &C::arch, {"convnet", "lenet5", "mlp", "resnet20", "vgg11_bn", "head"}),
       entry("model.head", "output geometry", &C::head, heads),
       entry("model.dim", "embedding dimension D (torusN: even, D/2 circles)", &C::dim, 2, 4096),
       entry("model.width", "resnet20: first stage width; vgg11_bn: first width, doubling per stage", &C::width, 1, 1024),
-      entry("model.init", "safetensors file of initial weights, names as the model's (\"\": PyTorch's default initialisation)", &C::init),
+      path(entry("model.init", "safetensors file of initial weights, names as the model's (\"\": PyTorch's default initialisation)", &C::init)),
       entry("loss.temperature", "SupCon temperature tau", &C::temperature, 1e-4, 100),
       entry("loss.base_temperature", "SupCon base temperature (the loss carries tau / base)", &C::base_temperature, 1e-4, 100),
       entry("loss.koleo", "KoLeo weight", &C::koleo, 0, 1e4),
@@ -322,6 +329,14 @@ std::string to_toml(const TrainConfig& config) {
     }
   }
   return out;
+}
+
+void resolve_paths(TrainConfig& config) {
+  for (const Setting& s : settings()) {
+    if (!s.is_path) continue;
+    std::string& value = config.*std::get<std::string TrainConfig::*>(s.field);
+    if (!value.empty()) value = std::filesystem::absolute(value).lexically_normal().string();
+  }
 }
 
 bool changeable_on_resume(const std::string& key) { return key == "train.epochs" || key == "train.threads"; }

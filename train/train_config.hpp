@@ -34,9 +34,10 @@ struct TrainConfig {
   std::string labels;                     // features: labels (.npy or .csv) of `path`
   std::string test_labels;                // features: labels of `test_path`
   std::string cifar100_labels = "fine";   // fine or coarse
-  int64_t image_size = 0;                 // folder: side images are resized to (0: 32)
-  int64_t channels = 0;                   // folder: 1 or 3 (0: 3)
-  int64_t holdout = 5000;                 // training images held out as per-epoch queries (0: use the test split)
+  int64_t image_size = 0;                 // folder: side images are resized to (0: what model.arch takes)
+  int64_t channels = 0;                   // folder: 1 or 3 (0: what model.arch takes)
+  int64_t holdout = 5000;                 // most training samples held out as per-epoch queries (0: use the test split)
+  double holdout_fraction = 0.1;          // held out: this fraction of the training samples, at most `holdout` (0: exactly `holdout`)
   int64_t references = 10000;             // training images used as per-epoch references (0: all)
   // [model]
   std::string arch = "convnet";  // convnet lenet5 mlp resnet20 vgg11_bn head
@@ -91,6 +92,7 @@ struct Setting {
   double min = 0, max = 0;           // numbers
   std::vector<std::string> choices;  // strings; empty = free text
   bool min_exclusive = false;        // (min, max] instead of [min, max]: a rate that must be positive
+  bool is_path = false;              // a file or folder: stored absolute in the run folder
 };
 
 const std::vector<Setting>& settings();
@@ -103,6 +105,10 @@ void apply_toml_file(TrainConfig& config, const std::string& path);
 // apply_flags after parsing, so flags are checked by the same rules as the file and win over it.
 void add_setting_flags(CLI::App& app, std::vector<std::pair<std::string, std::string>>& pending);
 void apply_flags(TrainConfig& config, const std::vector<std::pair<std::string, std::string>>& pending);
+
+// Makes every path setting absolute (from the working directory), so the run folder's config.toml
+// works from any directory and after the folder is moved or copied.
+void resolve_paths(TrainConfig& config);
 
 // Checks between settings (the head's dimension against its mode, the views ...).
 void validate(const TrainConfig& config);

@@ -49,6 +49,7 @@ void new_run_config(const std::string& config_path, const std::string& out_dir, 
   if (!config_path.empty()) train::apply_toml_file(config, config_path);
   train::apply_flags(config, pending);
   train::validate(config);
+  train::resolve_paths(config);
   options.dir = !out_dir.empty() ? out_dir
                                  : "runs/" + config.dataset + "-" + config.head + "-D" + std::to_string(config.dim) +
                                        "-seed" + std::to_string(config.seed);

@@ -14,12 +14,12 @@ import tempfile
 
 import numpy as np
 
-TRAIN, EMBED, EVAL, QUANT, BENCH = sys.argv[1:6]
+TRAIN, EMBED, EVAL, QUANT, BENCH = (os.path.abspath(a) for a in sys.argv[1:6])
 failures = []
 
 
-def run(*args):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120)
+def run(*args, cwd=None):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -220,6 +220,22 @@ threads = 1
     os.remove(f"{corrupt}/best.ckpt")
     expect_error("embed with a missing checkpoint", [EMBED, "--run", corrupt, "--out", f"{tmp}/emb2"], 1, "best.ckpt")
     check("missing checkpoint: no embeddings written", not os.path.exists(f"{tmp}/emb2/test_embeddings.npy"))
+    # A run folder travels: trained with relative data paths from one directory, copied elsewhere,
+    # then embedded from a third (config.toml stores the paths resolved; it stored them as typed).
+    os.makedirs(f"{tmp}/project/data")
+    for name in ("train.npy", "train_labels.npy", "test.npy", "test_labels.npy"):
+        shutil.copy(f"{tmp}/{name}", f"{tmp}/project/data/{name}")
+    code, out, err = run(TRAIN, "--data.dataset", "features", "--model.arch", "head", "--model.dim", "8",
+                         "--data.path", "data/train.npy", "--data.labels", "data/train_labels.npy",
+                         "--data.test_path", "data/test.npy", "--data.test_labels", "data/test_labels.npy",
+                         "--train.epochs", "1", "--train.batch", "32", "--out", "runs/relative", cwd=f"{tmp}/project")
+    check("training with relative data paths", code == 0, err)
+    stored = open(f"{tmp}/project/runs/relative/config.toml").read()
+    check("config.toml stores the data paths resolved", f"path = '{tmp}/project/data/train.npy'" in stored, stored)
+    shutil.copytree(f"{tmp}/project/runs/relative", f"{tmp}/elsewhere/copied")
+    code, out, err = run(EMBED, "--run", f"{tmp}/elsewhere/copied", cwd="/")
+    check("a copied run folder embeds from another directory", code == 0, err)
+    check("its embeddings are in the copy", os.path.exists(f"{tmp}/elsewhere/copied/embeddings/test_embeddings.npy"))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -424,3 +424,52 @@ TEST_CASE("a run that stops in its first epoch leaves the folder as it found it"
   CHECK_THROWS(train::train_run(none, fresh));
   CHECK_FALSE(fs::exists(fresh.dir));
 }
+
+TEST_CASE("an image folder gets the shape model.arch takes unless the settings give one", "[train][run]") {
+  const std::string dir = fresh_dir("folder_shape");
+  for (const std::string cls : {"a", "b"}) {
+    fs::create_directories(dir + "/" + cls);
+    for (int i = 0; i < 3; ++i)
+      write_grey_png(dir + "/" + cls + "/" + std::to_string(i) + ".png", 10, 7, std::vector<uint8_t>(70, uint8_t(60 * i)));
+  }
+  train::TrainConfig c;
+  c.dataset = "folder";
+  c.path = dir;
+  c.holdout = 1;
+  c.arch = "convnet";  // took 3x32x32 before and then refused it
+  CHECK(train::load_dataset(c).input_shape == std::vector<int64_t>{1, 28, 28});
+  std::mt19937_64 rng(0);
+  CHECK_NOTHROW(train::make_model(c, train::load_dataset(c).input_shape, rng));
+  c.arch = "resnet20";
+  CHECK(train::load_dataset(c).input_shape == std::vector<int64_t>{3, 32, 32});
+  c.channels = 1;
+  c.image_size = 16;
+  CHECK(train::load_dataset(c).input_shape == std::vector<int64_t>{1, 16, 16});
+  CHECK(train::dataset_normalization(c).mean.size() == 1);
+}
+
+TEST_CASE("the held-out split is a fraction of the training set with a cap", "[train][run]") {
+  train::TrainConfig c;  // holdout 5000, fraction 0.1
+  CHECK(train::holdout_count(c, 60000) == 5000);  // Fashion-MNIST: as before
+  CHECK(train::holdout_count(c, 50000) == 5000);
+  CHECK(train::holdout_count(c, 300) == 30);      // a small folder keeps 90% to train on
+  CHECK(train::holdout_count(c, 5) == 1);         // at least one query
+  c.holdout_fraction = 0;
+  CHECK(train::holdout_count(c, 300) == 5000);    // exactly data.holdout (then refused as too many)
+  c.holdout = 0;
+  CHECK(train::holdout_count(c, 300) == 0);       // the test split measures
+}
+
+TEST_CASE("path settings are stored absolute, so a run folder works from anywhere", "[train][config]") {
+  train::TrainConfig c;
+  c.path = "data/../train.npy";
+  c.labels = "labels.csv";
+  c.init = "/abs/init.safetensors";
+  train::resolve_paths(c);
+  const fs::path cwd = fs::current_path();
+  CHECK(c.path == (cwd / "train.npy").string());
+  CHECK(c.labels == (cwd / "labels.csv").string());
+  CHECK(c.init == "/abs/init.safetensors");
+  CHECK(c.test_path.empty());  // unset stays unset: the dataset's standard location
+  CHECK(train::to_toml(c).find("path = '" + (cwd / "train.npy").string() + "'") != std::string::npos);
+}
