@@ -93,11 +93,13 @@ ImageSet load_folders(const std::string& root, const std::vector<std::string>& f
   set.class_names = std::move(class_names);
   set.pixels.resize(size_t(total * set.image_size()));
   set.labels.reserve(size_t(total));
+  set.files.reserve(size_t(total));
   for (size_t c = 0; c < found.size(); ++c)
     for (const std::string& name : files[c]) {
       load_one(fs::path(root) / found[c] / name, channels, height, width,
                set.pixels.data() + int64_t(set.labels.size()) * set.image_size());
       set.labels.push_back(labels[c]);
+      set.files.push_back((fs::path(found[c]) / name).string());
     }
   return set;
 }

@@ -16,6 +16,9 @@ struct ImageSet {
   std::vector<uint8_t> pixels;           // (n, channels, height, width), row-major
   std::vector<int> labels;               // (n), each in [0, classes)
   std::vector<std::string> class_names;  // (classes) names, or empty when the classes are unnamed
+  // (n) the file each image came from, relative to the folder given to the reader (image folders);
+  // empty for readers of record files (IDX, CIFAR), where image i is record i.
+  std::vector<std::string> files;
   int64_t image_size() const { return channels * height * width; }
 };
 

@@ -77,6 +77,7 @@ Split Split::subset(const std::vector<int64_t>& indices) const {
     for (size_t i = 0; i < indices.size(); ++i) {
       std::copy_n(images.pixels.begin() + indices[i] * size, size, o.pixels.begin() + int64_t(i) * size);
       o.labels.push_back(images.labels[size_t(indices[i])]);
+      if (!images.files.empty()) o.files.push_back(images.files[size_t(indices[i])]);
     }
   } else {
     auto& o = s.features;

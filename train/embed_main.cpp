@@ -7,6 +7,7 @@
 #include "autodiff/parallel.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/embedding.hpp"
+#include "train/input_record.hpp"
 #include "train/eval/evaluated_space.hpp"
 #include "train/run_folder.hpp"
 
@@ -51,7 +52,8 @@ nlohmann::json meta_of(const train::TrainConfig& config, const std::string& ck_p
 // <split>_embeddings.npy, <split>_labels.npy and for torusN <split>_angles.npy; returns the split's
 // entry of meta.json.
 nlohmann::json write_split(train::Model& model, const train::Split& data, const std::string& split,
-                           const datasets::AugmentConfig& normalization, const std::string& out_dir) {
+                           const std::string& source, const datasets::AugmentConfig& normalization,
+                           const std::string& out_dir) {
   const eval::RowMatrix z = train::embed_split(model, data, normalization);
   const std::string stem = out_dir + "/" + split;
   datasets::write_npy(stem + "_embeddings.npy", z.data(), z.rows(), z.cols());
@@ -63,7 +65,36 @@ nlohmann::json write_split(train::Model& model, const train::Split& data, const 
   }
   std::fprintf(stderr, "torus-embed: %s: %lld x %lld -> %s_embeddings.npy\n", split.c_str(), static_cast<long long>(z.rows()),
                static_cast<long long>(z.cols()), stem.c_str());
-  return {{"count", z.rows()}, {"embeddings", split + "_embeddings.npy"}, {"labels", split + "_labels.npy"}};
+  // Which input each row came from: a file of an image folder, else the record's index in the split.
+  nlohmann::json rows = nlohmann::json::array();
+  if (data.is_images && !data.images.files.empty()) {
+    for (const std::string& f : data.images.files) rows.push_back(f);
+  } else {
+    for (int64_t i = 0; i < data.size(); ++i) rows.push_back(i);
+  }
+  const bool files = rows.size() > 0 && rows[0].is_string();
+  nn::io::write_file_atomic(stem + "_sources.json",
+                            nlohmann::json{{"rows", files ? "file path relative to the split's folder" : "record index in the split"},
+                                           {"split_source", source}, {"sources", rows}}
+                                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  nlohmann::json entry = {{"count", z.rows()}, {"embeddings", split + "_embeddings.npy"}, {"labels", split + "_labels.npy"},
+                          {"sources", split + "_sources.json"}};
+  if (model.mode == nn::HeadMode::torusN) entry["angles"] = split + "_angles.npy";
+  return entry;
+}
+
+// meta.json's "files": what each .npy holds and which --head evaluates it, so torus-eval can refuse
+// a file given with the wrong head (angles as torusN scored a meaningless 0.10).
+nlohmann::json file_kinds(const std::vector<std::string>& splits, nn::HeadMode mode, const std::string& representation) {
+  nlohmann::json files = nlohmann::json::object();
+  for (const std::string& s : splits) {
+    files[s + "_embeddings.npy"] = {{"holds", representation}, {"evaluate_as", nn::head_mode_name(mode)}};
+    files[s + "_labels.npy"] = {{"holds", "class index per row (int64)"}};
+    files[s + "_sources.json"] = {{"holds", "the input each row came from"}};
+    if (mode == nn::HeadMode::torusN)
+      files[s + "_angles.npy"] = {{"holds", "angles in turns [0, 1), one per circle"}, {"evaluate_as", "torusC"}};
+  }
+  return files;
 }
 }  // namespace
 
@@ -95,13 +126,27 @@ int main(int argc, char** argv) {
     const train::Split& first = data.front();
     const std::vector<int64_t> input = first.is_images ? std::vector<int64_t>{first.images.channels, first.images.height, first.images.width}
                                                        : std::vector<int64_t>{first.features.dim};
+    // The input the run recorded (input.json) wins over re-deriving it from the dataset's name;
+    // run folders written before input.json existed fall back to the latter.
+    bool recorded = false;
+    const train::InputRecord record = train::read_input_record(run_dir, recorded);
+    if (recorded && record.shape != input)
+      throw datasets::DataError(run_dir + "/input.json: the run was trained on inputs of shape " +
+                                nlohmann::json(record.shape).dump() + ", the data gives " + nlohmann::json(input).dump());
     train::TrainedModel trained = train::load_trained_model(config, input, ck_path);
-    const datasets::AugmentConfig normalization = train::dataset_normalization(config);
+    datasets::AugmentConfig normalization = train::dataset_normalization(config);
+    if (recorded && record.images) normalization.mean = record.mean, normalization.std = record.std;
     fs::create_directories(out_dir);
     nn::io::remove_abandoned_temporaries(out_dir);  // .npy halves of an embed that was killed
     nlohmann::json meta = meta_of(config, ck_path, trained.progress, class_names);
-    for (size_t i = 0; i < splits.size(); ++i)
-      meta["splits"][splits[i]] = write_split(trained.model, data[i], splits[i], normalization, out_dir);
+    meta["files"] = file_kinds(splits, trained.model.mode, meta["representation"].get<std::string>());
+    for (size_t i = 0; i < splits.size(); ++i) {
+      // What the split was read from ("" for a dataset at its standard location).
+      const std::string source = config.dataset == "folder" || config.dataset == "features"
+                                     ? (splits[i] == "train" ? config.path : config.test_path)
+                                     : config.path.empty() ? config.dataset + " (standard location)" : config.path;
+      meta["splits"][splits[i]] = write_split(trained.model, data[i], splits[i], source, normalization, out_dir);
+    }
     // Paths in meta.json are for reading by people: a byte that is not UTF-8 becomes U+FFFD instead
     // of failing after the .npy files are written.
     nn::io::write_file_atomic(out_dir + "/meta.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

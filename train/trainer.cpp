@@ -1,3 +1,4 @@
+#include "train/input_record.hpp"
 #include "train/trainer.hpp"
 
 #include "train/run_folder.hpp"
@@ -145,9 +146,11 @@ void prepare_run_folder(const TrainConfig& config, const RunOptions& options, co
   // Temporaries of a run killed mid-write (a 3 MB ".last.ckpt.tmp-<pid>-<n>" each) go, new run or not.
   nn::io::remove_abandoned_temporaries(options.dir);
   if (!options.resume)
-    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png", "class_names.json"})
+    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png", "class_names.json",
+                          "input.json"})
       fs::remove(options.dir + "/" + f);
   nn::io::write_file_atomic(options.dir + "/config.toml", to_toml(config));
+  write_input_record(options.dir, make_input_record(config.dataset, data.input_shape, data.normalization));
   // Which label is which class, so every split (and every tool reading the run) agrees on it.
   if (!data.class_names.empty()) {
     nlohmann::json labels = nlohmann::json::array();

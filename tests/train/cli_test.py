@@ -83,6 +83,8 @@ threads = 1
     check("no temporary files left", not [f for f in os.listdir(run_dir) if f.startswith(".") or "tmp" in f],
           str(os.listdir(run_dir)))
 
+    record = json.load(open(f"{run_dir}/input.json"))
+    check("input.json records the input", record.get("kind") == "features" and record.get("shape") == [12], str(record))
     code, out, err = run(EMBED, "--run", run_dir, "--threads", "1")
     check("torus-embed runs", code == 0, err)
     emb = f"{run_dir}/embeddings"
@@ -94,6 +96,18 @@ threads = 1
           u.shape == (200, 4) and u.min() >= 0 and u.max() < 1 and
           np.allclose(np.cos(2 * np.pi * u), z[:, 0::2], atol=1e-4) and np.allclose(np.sin(2 * np.pi * u), z[:, 1::2], atol=1e-4))
     check("labels int64", np.load(f"{emb}/test_labels.npy").dtype == np.int64)
+    meta = json.load(open(f"{emb}/meta.json"))
+    check("meta.json says what each file holds", meta.get("files", {}).get("test_angles.npy", {}).get("evaluate_as") == "torusC"
+          and meta["files"].get("train_embeddings.npy", {}).get("evaluate_as") == "torusN", str(meta.get("files")))
+    sources = json.load(open(f"{emb}/test_sources.json"))
+    check("test_sources.json: the record index of each row", sources.get("sources") == list(range(200)), str(sources)[:200])
+    angle_files = [f"{emb}/test_angles.npy", f"{emb}/test_labels.npy", f"{emb}/train_angles.npy", f"{emb}/train_labels.npy"]
+    expect_error("angles evaluated as torusN", [EVAL, "--queries", angle_files[0], "--query-labels", angle_files[1],
+                                                "--references", angle_files[2], "--reference-labels", angle_files[3],
+                                                "--head", "torusN"], 1, "test_angles.npy", "evaluated as --head torusC")
+    code, out, err = run(EVAL, "--queries", angle_files[0], "--query-labels", angle_files[1], "--references", angle_files[2],
+                         "--reference-labels", angle_files[3], "--head", "torusC")
+    check("angles evaluated as torusC", code == 0, err)
 
     code, out, err = run(EVAL, "--embeddings", emb, "--json", f"{tmp}/eval.json", "--csv", f"{tmp}/eval.csv",
                          "--episodes", "50", "--few-shot-queries", "10")

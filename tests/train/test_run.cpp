@@ -6,6 +6,7 @@
 #include "nn/io/checkpoint.hpp"
 #include "autodiff/ops.hpp"
 #include "train/nonfinite.hpp"
+#include "train/input_record.hpp"
 #include "train/run_folder.hpp"
 #include "train/data_source.hpp"
 #include "train/trainer.hpp"
@@ -438,6 +439,10 @@ TEST_CASE("an image folder gets the shape model.arch takes unless the settings g
   c.holdout = 1;
   c.arch = "convnet";  // took 3x32x32 before and then refused it
   CHECK(train::load_dataset(c).input_shape == std::vector<int64_t>{1, 28, 28});
+  // Each image knows its file (torus-embed writes them to <split>_sources.json), subsets too.
+  const train::Split all = train::load_split(c, "train");
+  CHECK(all.images.files == std::vector<std::string>{"a/0.png", "a/1.png", "a/2.png", "b/0.png", "b/1.png", "b/2.png"});
+  CHECK(all.subset({4, 1}).images.files == std::vector<std::string>{"b/1.png", "a/1.png"});
   std::mt19937_64 rng(0);
   CHECK_NOTHROW(train::make_model(c, train::load_dataset(c).input_shape, rng));
   c.arch = "resnet20";
@@ -472,4 +477,34 @@ TEST_CASE("path settings are stored absolute, so a run folder works from anywher
   CHECK(c.init == "/abs/init.safetensors");
   CHECK(c.test_path.empty());  // unset stays unset: the dataset's standard location
   CHECK(train::to_toml(c).find("path = '" + (cwd / "train.npy").string() + "'") != std::string::npos);
+}
+
+TEST_CASE("input.json records what the network takes, and a malformed one is named", "[train][run]") {
+  const std::string dir = fresh_dir("input_record");
+  datasets::AugmentConfig norm;
+  norm.mean = {0.5f, 0.25f, 0.125f};
+  norm.std = {0.2f, 0.3f, 0.4f};
+  train::write_input_record(dir, train::make_input_record("cifar10", {3, 32, 32}, norm));
+  bool found = false;
+  const train::InputRecord r = train::read_input_record(dir, found);
+  CHECK(found);
+  CHECK(r.images);
+  CHECK(r.shape == std::vector<int64_t>{3, 32, 32});
+  CHECK(r.mean == norm.mean);
+  CHECK(r.std == norm.std);
+  CHECK(r.source == "cifar10");
+  // One mean for every channel expands to one per channel.
+  norm.mean = {0.286f};
+  norm.std = {0.353f};
+  CHECK(train::make_input_record("fashion-mnist", {1, 28, 28}, norm).mean == std::vector<float>{0.286f});
+  CHECK(train::make_input_record("folder", {3, 8, 8}, norm).std == std::vector<float>(3, 0.353f));
+
+  write_text(dir + "/input.json", R"({"kind": "images", "shape": [3, 32, 32], "source": "x", "mean": [0, 0, 0], "std": [1, 0, 1]})");
+  CHECK_THAT(error_of([&] { train::read_input_record(dir, found); }),
+             Catch::Contains("input.json") && Catch::Contains("\"std\" holds 0, expected a positive number"));
+  write_text(dir + "/input.json", R"({"kind": "images", "shape": [3, 32], "source": "x"})");
+  CHECK_THAT(error_of([&] { train::read_input_record(dir, found); }), Catch::Contains("\"shape\" is [3,32], expected 3 sizes"));
+  fs::remove(dir + "/input.json");
+  train::read_input_record(dir, found);
+  CHECK_FALSE(found);  // a run folder from before input.json
 }

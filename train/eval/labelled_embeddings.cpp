@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 
 namespace torus::eval {
@@ -60,9 +62,50 @@ std::string embedding_folder_head(const std::string& dir) {
   }
 }
 
+void check_representation(const std::string& path, const RowMatrix& x, nn::HeadMode mode) {
+  const std::string head = nn::head_mode_name(mode);
+  // What torus-embed's meta.json says the file holds.
+  const std::filesystem::path file(path);
+  const std::string meta_path = (file.parent_path() / "meta.json").string();
+  std::error_code ec;
+  if (std::filesystem::exists(meta_path, ec)) {
+    std::ifstream in(meta_path);
+    const nlohmann::json meta = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    const std::string name = file.filename().string();
+    if (meta.is_object() && meta.contains("files") && meta["files"].is_object() && meta["files"].contains(name)) {
+      const nlohmann::json& entry = meta["files"][name];
+      const std::string as = entry.value("evaluate_as", "");
+      if (!as.empty() && as != head)
+        throw datasets::DataError(path + ": " + meta_path + " says it holds " + entry.value("holds", "another representation") +
+                                  ", evaluated as --head " + as + ", not " + head);
+    }
+  }
+  // What the numbers say, whatever the folder: unit pairs for torusN, unit rows for the sphere.
+  // (Angles in turns evaluated as torusN reported a meaningless precision@1 of 0.10.)
+  constexpr double kTolerance = 1e-3;
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    if (mode == nn::HeadMode::torusN) {
+      for (Eigen::Index k = 0; k + 1 < x.cols(); k += 2) {
+        const double norm = std::hypot(double(x(r, k)), double(x(r, k + 1)));
+        if (std::fabs(norm - 1) > kTolerance)
+          throw datasets::DataError(path + ": row " + std::to_string(r) + ", pair " + std::to_string(k / 2) + " has norm " +
+                                    std::to_string(norm) + ": not torusN unit pairs (angles in turns are evaluated with "
+                                    "--head torusC)");
+      }
+    } else if (mode == nn::HeadMode::sphere) {
+      const double norm = double(x.row(r).template cast<double>().norm());
+      if (std::fabs(norm - 1) > kTolerance)
+        throw datasets::DataError(path + ": row " + std::to_string(r) + " has norm " + std::to_string(norm) +
+                                  ": not unit vectors, as --head sphere expects");
+    }
+  }
+}
+
 EvaluationSet load_evaluation_set(const EvaluationFiles& f, nn::HeadMode mode) {
   EvaluationSet s{load_labelled_embeddings(f.queries, f.query_labels),
                   load_labelled_embeddings(f.references, f.reference_labels)};
+  check_representation(f.queries, s.queries.x, mode);
+  check_representation(f.references, s.references.x, mode);
   if (s.queries.x.cols() != s.references.x.cols())
     throw datasets::DataError(f.queries + " has " + std::to_string(s.queries.x.cols()) + " columns, " + f.references +
                               " " + std::to_string(s.references.x.cols()));

@@ -37,8 +37,13 @@ struct EvaluationSet {
   LabelledEmbeddings queries, references;
 };
 
-// Loads both sets and checks them against each other and the head: equal widths, and an even
-// width for torusN (pairs).
+// DataError unless `x` (read from `path`) is what `mode` evaluates: when the file's folder has
+// torus-embed's meta.json listing it, the head it names (its "evaluate_as"); and in any case unit
+// pairs for torusN and unit rows for the sphere, within 1e-3.
+void check_representation(const std::string& path, const RowMatrix& x, nn::HeadMode mode);
+
+// Loads both sets and checks them against each other and the head: equal widths, an even width
+// for torusN (pairs), and check_representation for each.
 EvaluationSet load_evaluation_set(const EvaluationFiles& files, nn::HeadMode mode);
 
 }  // namespace torus::eval

@@ -57,18 +57,43 @@ TEST_CASE("torus-embed's folder: meta.json's head, test queries against train re
   datasets::write_npy(dir + "/train_embeddings.npy", train.data(), train.rows(), train.cols());
   datasets::write_npy(dir + "/test_labels.npy", std::vector<int64_t>{0, 1, 0});
   datasets::write_npy(dir + "/train_labels.npy", std::vector<int64_t>{1, 1, 0, 0, 1});
-  nn::io::write_file_atomic(dir + "/meta.json", R"({"head": "torusN", "splits": {"train": {}, "test": {}}})");
-  CHECK(eval::embedding_folder_head(dir) == "torusN");
-  const eval::EvaluationSet s = eval::load_evaluation_set(eval::embedding_folder_files(dir), nn::HeadMode::torusN);
+  nn::io::write_file_atomic(dir + "/meta.json", R"({"head": "torusC", "splits": {"train": {}, "test": {}}})");
+  CHECK(eval::embedding_folder_head(dir) == "torusC");
+  const eval::EvaluationSet s = eval::load_evaluation_set(eval::embedding_folder_files(dir), nn::HeadMode::torusC);
   CHECK(s.queries.x == test);
   CHECK(s.references.x == train);
   CHECK(s.references.labels == std::vector<int>{1, 1, 0, 0, 1});
 
-  nn::io::write_file_atomic(dir + "/meta.json", R"({"head": "torusN", "splits": {"train": {}}})");
+  nn::io::write_file_atomic(dir + "/meta.json", R"({"head": "torusC", "splits": {"train": {}}})");
   CHECK_THROWS_WITH(eval::embedding_folder_head(dir), Catch::Contains("meta.json") && Catch::Contains("\"test\" split"));
   const eval::RowMatrix odd = ramp(5, 3, 0.0f);
   datasets::write_npy(dir + "/train_embeddings.npy", odd.data(), odd.rows(), odd.cols());
-  CHECK_THROWS_WITH(eval::load_evaluation_set(eval::embedding_folder_files(dir), nn::HeadMode::torusN),
+  CHECK_THROWS_WITH(eval::load_evaluation_set(eval::embedding_folder_files(dir), nn::HeadMode::torusC),
                     Catch::Contains("test_embeddings.npy has 4 columns") && Catch::Contains("train_embeddings.npy 3"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a file evaluated as what it does not hold is refused, by meta.json and by its numbers", "[eval]") {
+  const std::string dir = fresh_dir("representation");
+  eval::RowMatrix pairs(2, 4), angles(2, 2);
+  pairs << 1, 0, 0.6f, 0.8f, 0, -1, -0.8f, 0.6f;
+  angles << 0.0f, 0.1f, 0.75f, 0.9f;
+  CHECK_NOTHROW(eval::check_representation(dir + "/p.npy", pairs, nn::HeadMode::torusN));
+  // The defect: torus-eval --head torusN on *_angles.npy reported precision@1 0.10.
+  CHECK_THROWS_WITH(eval::check_representation(dir + "/test_angles.npy", angles, nn::HeadMode::torusN),
+                    Catch::Contains("test_angles.npy: row 0, pair 0 has norm 0.1") && Catch::Contains("--head torusC"));
+  CHECK_NOTHROW(eval::check_representation(dir + "/test_angles.npy", angles, nn::HeadMode::torusC));
+  eval::RowMatrix sphere(1, 3);
+  sphere << 0.6f, 0.8f, 0.0f;
+  CHECK_NOTHROW(eval::check_representation(dir + "/s.npy", sphere, nn::HeadMode::sphere));
+  sphere(0, 2) = 0.5f;
+  CHECK_THROWS_WITH(eval::check_representation(dir + "/s.npy", sphere, nn::HeadMode::sphere),
+                    Catch::Contains("s.npy: row 0 has norm 1.118") && Catch::Contains("not unit vectors"));
+  // meta.json names what each file holds: unit pairs listed as torusC-only are refused for torusN.
+  nn::io::write_file_atomic(dir + "/meta.json", R"({"files": {"test_angles.npy": {"holds": "angles in turns",)"
+                                                R"( "evaluate_as": "torusC"}}})");
+  CHECK_THROWS_WITH(eval::check_representation(dir + "/test_angles.npy", pairs, nn::HeadMode::torusN),
+                    Catch::Contains("meta.json says it holds angles in turns, evaluated as --head torusC, not torusN"));
+  CHECK_NOTHROW(eval::check_representation(dir + "/other.npy", pairs, nn::HeadMode::torusN));  // not listed
   fs::remove_all(dir);
 }
