@@ -1,4 +1,5 @@
 #include "train/train_config.hpp"
+#include "train/nearest_name.hpp"
 #include "train/utf8.hpp"
 
 #include "train/eval/head_modes.hpp"
@@ -102,12 +103,12 @@ std::string join(const std::vector<std::string>& items, const char* sep = ", ") 
   return s;
 }
 
+// The shortest text that reads back to v, as the docs write it: 0.9999, not 0.99990000000000001.
 std::string number_text(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(int64_t(v));
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
 }
 
 std::string range_text(const Setting& s) {
@@ -247,14 +248,19 @@ void apply_toml_file(TrainConfig& config, const std::string& path) {
     const auto* table = section_node.as_table();
     const auto valid_keys = keys_of(section);
     if (!table || valid_keys.empty()) {
-      throw ConfigError(path + ": unknown section or top-level key \"" + section + "\"; sections are [" +
-                        join(sections(), "], [") + "]");
+      const std::string near = nearest_name(section, sections());
+      throw ConfigError(path + ": unknown section or top-level key \"" + section + "\"" +
+                        (near.empty() ? "" : " (did you mean [" + near + "]?)") + "; sections are [" + join(sections(), "], [") + "]");
     }
     for (auto&& [key, node] : *table) {
       const std::string name = section + "." + std::string(key.str());
       const Setting* s = find_setting(name);
       const std::string where = path + ":" + std::to_string(node.source().begin.line) + ": " + name;
-      if (!s) throw ConfigError(where + ": unknown key; [" + section + "] holds " + join(valid_keys));
+      if (!s) {
+        const std::string near = nearest_name(std::string(key.str()), valid_keys);
+        throw ConfigError(where + ": unknown key" + (near.empty() ? "" : " (did you mean " + near + "?)") + "; [" + section +
+                          "] holds " + join(valid_keys));
+      }
       Value v;
       if (auto x = node.as_string()) v = x->get();
       else if (auto i = node.as_integer()) v = i->get();
@@ -267,15 +273,23 @@ void apply_toml_file(TrainConfig& config, const std::string& path) {
 }
 
 void add_setting_flags(CLI::App& app, std::vector<std::pair<std::string, std::string>>& pending) {
+  const TrainConfig defaults;
   for (const Setting& s : settings()) {
     std::string help = s.help;
+    const bool is_string = std::holds_alternative<std::string TrainConfig::*>(s.field);
+    const bool is_bool = std::holds_alternative<bool TrainConfig::*>(s.field);
+    const bool is_int = std::holds_alternative<int64_t TrainConfig::*>(s.field);
     if (!s.choices.empty()) help += " {" + join(s.choices, ",") + "}";
-    else if (!std::holds_alternative<std::string TrainConfig::*>(s.field) &&
-             !std::holds_alternative<bool TrainConfig::*>(s.field))
-      help += " " + range_text(s);
+    else if (!is_string && !is_bool) help += " " + range_text(s);
+    // toml_value is the default as config.toml writes it; '' for an empty string reads better as "".
+    std::string default_text = toml_value(defaults, s);
+    if (default_text == "''") default_text = "\"\"";
+    help += " (default " + default_text + ")";
+    const std::string type = !s.choices.empty() ? "CHOICE" : s.is_path ? "PATH" : is_string ? "TEXT" : is_bool ? "BOOL" : is_int ? "INT" : "FLOAT";
     const std::string key = s.key;
     app.add_option_function<std::string>(
            "--" + key, [&pending, key](const std::string& text) { pending.emplace_back(key, text); }, help)
+        ->type_name(type)
         ->group("Settings (also [section] key = value in --config)");
   }
 }

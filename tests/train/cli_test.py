@@ -173,7 +173,7 @@ threads = 1
     with open(f"{tmp}/bad.toml", "w") as f:
         f.write("[optim]\nlr = 0.1\nmomentun = 0.9\n")
     expect_error("unknown configuration key", [TRAIN, "--config", f"{tmp}/bad.toml", "--out", f"{tmp}/r_bad"], 2,
-                 "bad.toml:3", "optim.momentun", "momentum")
+                 "bad.toml:3", "optim.momentun", "did you mean momentum?")
     check("unknown key: no run folder", not os.path.exists(f"{tmp}/r_bad"))
     expect_error("out-of-range flag", [TRAIN, "--train.batch", "1", "--out", f"{tmp}/r_bad"], 2, "--train.batch", "[2, 65536]")
     expect_error("existing run without --resume", [TRAIN, "--config", f"{tmp}/run.toml", "--out", run_dir], 2, "--resume")
@@ -181,6 +181,14 @@ threads = 1
     for binary in (TRAIN, EMBED, EVAL, QUANT):
         expect_error(f"bad command line to {os.path.basename(binary)}", [binary, "--no-such-flag"], 2, "--help")
     expect_error("flag without its value", [TRAIN, "--optim.lr"], 2, "--optim.lr")
+    expect_error("mistyped flag: the nearest is suggested", [TRAIN, "--optim.momentun", "0.5"], 2,
+                 "--optim.momentun: did you mean --optim.momentum?")
+    code, out, err = run(TRAIN, "--help")
+    check("--help shows type, default and ranges as written", code == 0 and "--optim.momentum FLOAT" in out and
+          "[0, 0.9999] (default 0.9)" in out and "--data.path PATH" in out, out[:3000])
+    for binary in (TRAIN, EMBED, EVAL, QUANT, BENCH):
+        code, out, err = run(binary, "--version")
+        check(f"{os.path.basename(binary)} --version", code == 0 and "0.1.0 (git " in out and "build: buildtype=" in out, out + err)
     # torus-bench on a small Fashion-MNIST folder: batches larger than the set are refused (they
     # divided by zero batches, SIGFPE, or read past the images, an uncaught out_of_range).
     small = f"{tmp}/small_fmnist"
