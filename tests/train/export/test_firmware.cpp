@@ -2,10 +2,12 @@
 // compiled under strict C99 and linked into one program that runs both, each checked bit for bit
 // against its golden vectors; the reentrant entry point on separate scratch buffers against the
 // static one; a product build without the golden files; the weights placed in a named section;
-// the header's flash, RAM and stack numbers against sizeof and gcc's -fstack-usage; and --prefix
-// values that are not C identifiers refused before anything is written.
+// the header's flash, RAM and stack numbers against sizeof and gcc's -fstack-usage; --prefix
+// values that are not C identifiers refused before anything is written; and run_export's files
+// under two prefixes in one folder (needs Fashion-MNIST for the calibration).
 #include <catch2/catch.hpp>
 
+#include "datasets/idx.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/export/check.hpp"
 #include "train/export/codegen.hpp"
@@ -343,6 +345,57 @@ TEST_CASE("export firmware: (4) a --prefix that is not a C identifier is refused
       CHECK_THAT(err, Catch::Contains("--prefix"));
       CHECK_FALSE(fs::exists(run + "/out"));
     }
+  }
+  fs::remove_all(run);
+}
+
+TEST_CASE("export firmware: run_export writes the prefixed files, and two exports share one folder") {
+  if (!fs::is_directory(datasets::kFashionMnistDir)) {
+    WARN(datasets::kFashionMnistDir << " not found: the run_export test is skipped");
+    return;
+  }
+  const std::string run = make_run("prefix_files", "convnet", "torusN");
+  ExportOptions o;
+  o.run_dir = run;
+  o.out_dir = run + "/firmware";
+  o.calibration = 16;
+  o.golden = 3;
+  const ExportResult plain = run_export(o, nullptr);
+  o.prefix = "shoe";
+  o.calibration = 64;
+  const ExportResult shoe = run_export(o, nullptr);
+  const auto names = [&](const ExportResult& r) {
+    std::vector<std::string> out;
+    for (const auto& path : r.files) out.push_back(fs::path(path).filename().string());
+    return out;
+  };
+  CHECK(names(plain) == std::vector<std::string>{"torus_model.h", "torus_model.c", "torus_weights.c", "torus_golden.c",
+                                                 "weights.safetensors"});
+  CHECK(names(shoe) == std::vector<std::string>{"shoe_model.h", "shoe_model.c", "shoe_weights.c", "shoe_golden.c",
+                                                "shoe_weights.safetensors"});
+  for (const auto& path : plain.files) CHECK(fs::is_regular_file(path));
+  const std::string header = read_text(o.out_dir + "/shoe_model.h");
+  CHECK_THAT(header, Catch::Contains("#define SHOE_MODEL_FLASH_BYTES " + std::to_string(shoe.resources.flash_bytes)) &&
+                         Catch::Contains("#define SHOE_MODEL_GOLDEN_COUNT 3") &&
+                         Catch::Contains("mean 0.286, std 0.353"));
+  // Both exports in one program: their self-tests run the golden vectors each export computed.
+  const std::string cc = find_c_compiler();
+  if (!cc.empty()) {
+    nn::io::write_file_atomic(o.out_dir + "/main.c", std::string(R"C(#include "shoe_model.h"
+#include "torus_model.h"
+
+int main(void) { return torus_self_test() * 16 + shoe_self_test(); }
+)C"));
+    std::string sources;
+    for (const auto* r : {&plain, &shoe})
+      for (const auto& path : r->files)
+        if (path.size() > 2 && path.substr(path.size() - 2) == ".c") sources += path + " ";
+    const std::string log = o.out_dir + "/build.log";
+    const int built = run_shell(cc + kStrict + "-O2 -I" + o.out_dir + " " + sources + o.out_dir + "/main.c -o " +
+                                o.out_dir + "/both > " + log + " 2>&1");
+    INFO(read_text(log));
+    REQUIRE(built == 0);
+    CHECK(run_shell(o.out_dir + "/both") == 0);
   }
   fs::remove_all(run);
 }

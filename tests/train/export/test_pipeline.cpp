@@ -114,6 +114,15 @@ TEST_CASE("export: the generated C compiles as strict C99 and equals the C++ int
   CHECK(c.no_float_tokens);
   if (c.general_regs_tried) CHECK(c.general_regs_only);
   CHECK(c.codes == cpp);
+  // The same network under another prefix, beside the first export: --check's driver and build.
+  const GeneratedC shoe = generate_c(q, Provenance{"", "random", 42, 0, 0, "test"}, golden, "shoe");
+  for (const auto& [name, text] : shoe.files()) nn::io::write_file_atomic(dir + "/" + name, text);
+  fs::create_directories(dir + "/work_shoe");
+  const CRunResult s = compile_and_run_c(cc, dir, dir + "/work_shoe", images, 8, "shoe");
+  INFO(s.compile_log);
+  REQUIRE(s.compiled);
+  CHECK(s.self_test == 0);
+  CHECK(s.codes == cpp);
   fs::remove_all(dir);
 }
 
