@@ -32,5 +32,5 @@ echo "== export: int8 C99 for a microcontroller =="
 "$BUILD_DIR/train/torus-export" --run "$RUN_DIR" --threads "$threads"
 echo
 echo "run folder: $RUN_DIR (config.toml, class_names.json, metrics.csv, best.ckpt, loss.png, precision.png, embeddings.png,"
-echo "            embeddings/*.npy, eval.csv, eval.json, quant.csv, export/torus_model.[ch]);"
+echo "            embeddings/*.npy, eval.csv, eval.json, quant.csv, export/torus_*.[ch]);"
 echo "check the exported C against the float model with: $BUILD_DIR/train/torus-export --run $RUN_DIR --check"

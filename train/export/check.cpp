@@ -43,14 +43,17 @@ std::string find_c_compiler() {
 }
 
 CRunResult compile_and_run_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
-                             const std::vector<std::uint8_t>& pixels, int K) {
+                             const std::vector<std::uint8_t>& pixels, int K, const std::string& prefix) {
   CRunResult r;
   const std::string driver = work_dir + "/driver.c", exe = work_dir + "/driver", log = work_dir + "/compile.log";
-  nn::io::write_file_atomic(driver, generate_test_driver());
-  const std::string model_c = model_dir + "/torus_model.c", model_h = model_dir + "/torus_model.h";
+  nn::io::write_file_atomic(driver, generate_test_driver(prefix));
+  const std::string base = model_dir + "/" + prefix;
+  const std::string model_h = base + "_model.h", model_c = base + "_model.c", weights_c = base + "_weights.c",
+                    golden_c = base + "_golden.c";
   const std::string flags = " -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I" + shell_quote(model_dir) + " ";
-  r.compiled = run_shell(shell_quote(compiler) + flags + shell_quote(model_c) + " " + shell_quote(driver) + " -o " +
-                         shell_quote(exe) + " > " + shell_quote(log) + " 2>&1") == 0;
+  r.compiled = run_shell(shell_quote(compiler) + flags + shell_quote(model_c) + " " + shell_quote(weights_c) + " " +
+                         shell_quote(golden_c) + " " + shell_quote(driver) + " -o " + shell_quote(exe) + " > " +
+                         shell_quote(log) + " 2>&1") == 0;
   if (!r.compiled) {
     r.compile_log = read_text_or_empty(log);
     return r;
@@ -59,12 +62,16 @@ CRunResult compile_and_run_c(const std::string& compiler, const std::string& mod
   // take -mgeneral-regs-only); and the text must not name a floating type at all.
   const std::string probe = shell_quote(compiler) + " -mgeneral-regs-only -x c -c /dev/null -o /dev/null > /dev/null 2>&1";
   r.general_regs_tried = run_shell(probe) == 0;
+  const auto compiles_without_fp = [&](const std::string& source, const std::string& object) {
+    return run_shell(shell_quote(compiler) + flags + "-mgeneral-regs-only -c " + shell_quote(source) + " -o " +
+                     shell_quote(work_dir + "/" + object) + " > /dev/null 2>&1") == 0;
+  };
   if (r.general_regs_tried)
-    r.general_regs_only = run_shell(shell_quote(compiler) + flags + "-mgeneral-regs-only -c " + shell_quote(model_c) +
-                                    " -o " + shell_quote(work_dir + "/model_gro.o") + " > /dev/null 2>&1") == 0;
+    r.general_regs_only = compiles_without_fp(model_c, "model_gro.o") && compiles_without_fp(weights_c, "weights_gro.o");
   const std::regex floating(R"(\b(float|double|long double)\b)");
-  r.no_float_tokens = !std::regex_search(read_text_or_empty(model_c), floating) &&
-                      !std::regex_search(read_text_or_empty(model_h), floating);
+  r.no_float_tokens = true;
+  for (const auto& file : {model_h, model_c, weights_c, golden_c})
+    r.no_float_tokens = r.no_float_tokens && !std::regex_search(read_text_or_empty(file), floating);
 
   const std::string images = work_dir + "/images.bin", codes = work_dir + "/codes.bin", out = work_dir + "/run.log";
   nn::io::write_file_atomic(images, std::string_view(reinterpret_cast<const char*>(pixels.data()), pixels.size()));

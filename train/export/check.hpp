@@ -5,6 +5,7 @@
 #pragma once
 
 #include "geometry/row_matrix.hpp"
+#include "train/export/codegen.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,17 +19,17 @@ std::string find_c_compiler();
 struct CRunResult {
   bool compiled = false;
   std::string compile_log;     // the compiler's output when it failed
-  bool general_regs_only = false;  // torus_model.c also compiles with -mgeneral-regs-only (no FP registers)
+  bool general_regs_only = false;  // NAME_model.c and NAME_weights.c also compile with -mgeneral-regs-only (no FP registers)
   bool general_regs_tried = false; // the flag is supported by this compiler
   bool no_float_tokens = false;    // neither "float" nor "double" appears in the generated files
-  int self_test = -1;              // torus_self_test()'s return (0 = pass)
+  int self_test = -1;              // NAME_self_test()'s return (0 = pass)
   std::vector<std::uint8_t> codes; // (n, K) read back
 };
 
-// Builds in `work_dir` (a temporary folder the caller owns) from the header and source in
-// `model_dir`, runs on `pixels` (n x 784), expecting n x K codes back.
+// Builds in `work_dir` (a temporary folder the caller owns) from the four files of the export
+// `prefix` in `model_dir`, runs on `pixels` (n x 784), expecting n x K codes back.
 CRunResult compile_and_run_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
-                             const std::vector<std::uint8_t>& pixels, int K);
+                             const std::vector<std::uint8_t>& pixels, int K, const std::string& prefix = kDefaultPrefix);
 
 // Fraction of equal codes, and of codes within `steps` on the circle (|int8(a - b)| <= steps).
 double identical_fraction(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b);

@@ -1,9 +1,10 @@
 // torus-export: a torusN run of the reference conv net -> int8 C99 for a microcontroller.
 //   torus-export --run DIR [--checkpoint best|last|FILE] [--out DIR/export] [--calibration 2000]
-//                [--check] [--threads 2]
-// Writes torus_model.h, torus_model.c (int torus_embed_u8(pixels, codes), int torus_self_test())
-// and weights.safetensors (the float weights); with --check also check.json, after compiling the C
-// and comparing it with the C++ integer reference and the float model on the whole test split.
+//                [--prefix torus] [--check] [--threads 2]
+// Writes NAME_model.h, NAME_model.c (NAME_embed_u8_r(scratch, pixels, codes), NAME_embed_u8(pixels,
+// codes)), NAME_weights.c, NAME_golden.c (NAME_self_test()) and the float weights, NAME = --prefix;
+// with --check also the report, after compiling the C and comparing it with the C++ integer
+// reference and the float model on the whole test split.
 // Exit status: 0 done (and the check passed), 1 an error or a failed check, 2 a bad configuration.
 #include "nn/io/errors.hpp"
 #include "train/export/export_run.hpp"
@@ -25,7 +26,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out_dir, "output folder (default <run>/export)");
   app.add_option("--calibration", o.calibration, "training images for the activation ranges (min/max)")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
-  app.add_flag("--check", o.check, "compile the C, run it on the test split, compare; writes check.json");
+  app.add_option("--prefix", o.prefix, "C identifier leading every generated name and file")->capture_default_str();
+  app.add_flag("--check", o.check, "compile the C, run it on the test split, compare; writes check.json (NAME_check.json)");
   app.add_option("--threads", o.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {

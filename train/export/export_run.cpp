@@ -130,10 +130,10 @@ std::vector<std::string> write_files(const std::string& out_dir, const Generated
       if (!existed) created.push_back(path);
       files.push_back(path);
     };
-    write("torus_model.h", [&](const std::string& p) { nn::io::write_file_atomic(p, code.header); });
-    write("torus_model.c", [&](const std::string& p) { nn::io::write_file_atomic(p, code.source); });
+    for (const auto& [name, text] : code.files())
+      write(name, [&](const std::string& p) { nn::io::write_file_atomic(p, text); });
     const TrainConfig& c = src.config;
-    write("weights.safetensors", [&](const std::string& p) {
+    write(float_weights_name(code.prefix), [&](const std::string& p) {
       nn::io::save_parameters(p, src.net->parameters(),
                               {{"arch", c.arch}, {"head", c.head}, {"dim", std::to_string(c.dim)}, {"checkpoint", src.ck_path},
                                {"epoch", std::to_string(src.ck.epoch)}, {"seed", std::to_string(c.seed)}});
@@ -153,6 +153,7 @@ struct CheckInputs {
   const Split &train, &test;
   const datasets::AugmentConfig& normalization;
   int threads;
+  const std::string& prefix;
 };
 
 // The float model's and the integer network's precision@1 and code agreement, into `report`.
@@ -192,7 +193,7 @@ bool check_c(const CheckInputs& in, const std::string& cc, const std::string& ou
   const std::vector<std::uint8_t> cpp_test = int8_codes(in.qnet, in.test.images, in.test.size());
   const double int_test_s = seconds_since(t_int);
   const auto t_c = std::chrono::steady_clock::now();
-  const CRunResult c = compile_and_run_c(cc, out_dir, work, in.test.images.pixels, K);
+  const CRunResult c = compile_and_run_c(cc, out_dir, work, in.test.images.pixels, K, in.prefix);
   const double c_s = seconds_since(t_c);
   report["c_compiled"] = c.compiled;
   if (!c.compiled) {
@@ -231,22 +232,36 @@ nlohmann::json check_export(const CheckInputs& in, const std::string& out_dir, c
     report["calibration"] = calibration_text;
     report["checkpoint"] = in.src.ck_path;
     report["epoch"] = in.src.ck.epoch;
-    report["torus_model_c_bytes"] = code.source.size();
-    report["torus_model_h_bytes"] = code.header.size();
+    report["prefix"] = code.prefix;
+    for (const auto& [name, text] : code.files()) report["file_bytes"][name] = text.size();
     report["weight_bytes"] = in.qnet.conv1_w.size() + in.qnet.conv2_w.size() + in.qnet.fc1_w.size() + in.qnet.fc2_w.size();
+    report["flash_bytes"] = code.resources.flash_bytes;
+    report["scratch_bytes"] = code.resources.scratch_bytes;
+    report["stack_bytes_bound"] = code.resources.stack_bytes;
     report["seconds_total"] = seconds_since(t0);
   } catch (...) {
     fs::remove_all(work);
     throw;
   }
   fs::remove_all(work);
-  nn::io::write_file_atomic(out_dir + "/check.json", report.dump(2) + "\n");
+  nn::io::write_file_atomic(out_dir + "/" + check_report_name(code.prefix), report.dump(2) + "\n");
   return report;
 }
 }  // namespace
 
+std::string float_weights_name(const std::string& prefix) {
+  return prefix == kDefaultPrefix ? "weights.safetensors" : prefix + "_weights.safetensors";
+}
+
+std::string check_report_name(const std::string& prefix) {
+  return prefix == kDefaultPrefix ? "check.json" : prefix + "_check.json";
+}
+
 ExportResult run_export(const ExportOptions& o, std::FILE* log) {
   const auto t0 = std::chrono::steady_clock::now();
+  if (!is_c_prefix(o.prefix))
+    throw ExportError("--prefix \"" + o.prefix + "\": expected a C identifier that starts with a letter "
+                      "(letters, digits and '_'), the start of every generated name");
   ExportSource src = read_source(o);
   say(log, "checkpoint " + src.ck_path + " (epoch " + std::to_string(src.ck.epoch) + "), D = " + std::to_string(src.config.dim));
 
@@ -268,20 +283,23 @@ ExportResult run_export(const ExportOptions& o, std::FILE* log) {
   golden.pixels.assign(test.images.pixels.begin(), test.images.pixels.begin() + int64_t(golden.count) * kPixels);
   golden.codes = int8_codes(qnet, test.images, golden.count);
   const Provenance prov{nn::io::read_file(src.config_path), src.ck_path, src.config.seed, src.ck.epoch, src.ck.step,
-                        calibration_text};
-  const GeneratedC code = generate_c(qnet, prov, golden);
+                        calibration_text, norm};
+  const GeneratedC code = generate_c(qnet, prov, golden, o.prefix);
 
   const std::string out_dir = o.out_dir.empty() ? o.run_dir + "/export" : o.out_dir;
   ExportResult result;
+  result.resources = code.resources;
   result.files = write_files(out_dir, code, src);
-  say(log, "wrote " + out_dir + "/torus_model.h, torus_model.c (" + std::to_string(code.source.size()) +
-               " bytes), weights.safetensors");
+  say(log, "wrote " + out_dir + "/" + o.prefix + "_model.h, _model.c, _weights.c, _golden.c, " +
+               float_weights_name(o.prefix) + "; flash " + std::to_string(code.resources.flash_bytes) + " bytes, RAM " +
+               std::to_string(code.resources.scratch_bytes) + " bytes, stack at most " +
+               std::to_string(code.resources.stack_bytes) + " bytes");
   if (!o.check) return result;
 
-  result.check = check_export(CheckInputs{qnet, src, train, test, normalization, o.threads}, out_dir, code,
+  result.check = check_export(CheckInputs{qnet, src, train, test, normalization, o.threads, o.prefix}, out_dir, code,
                               calibration_text, t0);
   result.check_passed = result.check["passed"].get<bool>();
-  result.files.push_back(out_dir + "/check.json");
+  result.files.push_back(out_dir + "/" + check_report_name(o.prefix));
   return result;
 }
 

@@ -1,11 +1,13 @@
 // torus-export from a run folder, end to end: read config.toml and the checkpoint, refuse anything
 // but model.arch = convnet with model.head = torusN (the microcontroller pathway), calibrate the
 // activation ranges on training images, quantise (int8_net.hpp), compute golden vectors with
-// the C++ integer reference, generate the C (codegen.hpp), and write torus_model.h,
-// torus_model.c and weights.safetensors, all generated in memory first and each written
-// atomically; if any write fails the files this export created are removed again.
+// the C++ integer reference, generate the C (codegen.hpp), and write NAME_model.h, NAME_model.c,
+// NAME_weights.c, NAME_golden.c and the float weights, all generated in memory first and each
+// written atomically; if any write fails the files this export created are removed again.
 // --check (check.hpp) then compiles and runs the C against the references.
 #pragma once
+
+#include "train/export/codegen.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,7 @@ struct ExportOptions {
   std::string run_dir;
   std::string checkpoint = "best";  // best, last, or a file
   std::string out_dir;              // "" = <run>/export
+  std::string prefix = kDefaultPrefix;  // NAME of every generated C name and file (codegen.hpp)
   int calibration = 2000;           // training images whose activation maxima set the ranges
   int golden = 8;                   // test images embedded as golden vectors
   bool check = false;
@@ -37,9 +40,16 @@ struct ExportResult {
   std::vector<std::string> files;  // written, in order
   nlohmann::json check;            // the --check report (null without --check)
   bool check_passed = true;        // C compiled, self-test passed, C == C++ on every image
+  ResourceBudget resources;        // as stated in NAME_model.h
 };
 
-// Throws ExportError (or the loaders' errors: ConfigError, nn::io::FormatError / MismatchError,
+// The export's files besides the C: the float weights and the --check report. The default prefix
+// keeps their historical names (weights.safetensors, check.json), another prefix leads them
+// (NAME_weights.safetensors), so two exports can share a folder.
+std::string float_weights_name(const std::string& prefix);
+std::string check_report_name(const std::string& prefix);
+
+// Throws ExportError for a prefix that is not a C identifier (is_c_prefix) (or the loaders' errors: ConfigError, nn::io::FormatError / MismatchError,
 // datasets::DataError) before anything is written; `log` gets progress lines (may be null).
 ExportResult run_export(const ExportOptions& options, std::FILE* log);
 

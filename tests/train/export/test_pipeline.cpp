@@ -11,8 +11,8 @@
 #include "train/export/codegen.hpp"
 #include "train/export/int8_net.hpp"
 #include "train/export/export_run.hpp"
-#include "train/model_factory.hpp"
-#include "train/training_state.hpp"
+
+#include "export_fixtures.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -23,45 +23,9 @@ using namespace torus;
 using namespace torus::train::exportq;
 namespace fs = std::filesystem;
 
+using namespace torus::train::exportq::testing;
+
 namespace {
-
-const InputNormalization kFmnist{0.2860, 0.3530};
-
-std::string fresh_dir(const std::string& name) {
-  const std::string dir = (fs::temp_directory_path() / ("torus_test_export_" + name)).string();
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-// Images with some structure (a bright blob on a dark ground plus noise), not pure noise, so the
-// activations look more like clothing than static does.
-std::vector<std::uint8_t> random_images(int n, std::mt19937_64& rng) {
-  std::vector<std::uint8_t> px(size_t(n) * kPixels);
-  std::uniform_real_distribution<double> u(0, 1);
-  for (int i = 0; i < n; ++i) {
-    const double cx = 6 + 16 * u(rng), cy = 6 + 16 * u(rng), r = 4 + 8 * u(rng), level = 120 + 135 * u(rng);
-    for (int y = 0; y < 28; ++y)
-      for (int x = 0; x < 28; ++x) {
-        const double d = std::hypot(x - cx, y - cy);
-        const double v = (d < r ? level : 0.0) + 40 * u(rng);
-        px[size_t(i) * kPixels + y * 28 + x] = std::uint8_t(std::min(255.0, v));
-      }
-  }
-  return px;
-}
-
-struct RandomNet {
-  std::mt19937_64 rng{42};
-  nn::FmnistConvNet<float> net{nn::EmbeddingHeadConfig{nn::HeadMode::torusN, 0, 16, 0, {}}, rng};
-};
-
-Int8ConvNet calibrated(const ConvNetWeights& w, const std::vector<std::uint8_t>& images, int n) {
-  ActivationRanges ranges;
-  std::vector<float> h(size_t(w.dim));
-  for (int i = 0; i < n; ++i) float_forward(w, kFmnist, &images[size_t(i) * kPixels], h.data(), &ranges);
-  return quantize_convnet(w, kFmnist, ranges);
-}
 
 // The network's own forward (nn/ modules) on normalised pixels -> its torusN codes.
 std::vector<std::uint8_t> module_codes(nn::FmnistConvNet<float>& net, const std::vector<std::uint8_t>& images, int first, int n) {
@@ -133,10 +97,16 @@ TEST_CASE("export: the generated C compiles as strict C99 and equals the C++ int
   const GeneratedC code = generate_c(q, Provenance{"[model]\narch = 'convnet' /* */\n", "random", 42, 0, 0, "test"}, golden);
   CHECK(code.source.find("float") == std::string::npos);
   CHECK(code.source.find("double") == std::string::npos);
+  CHECK(code.weights.find("float") == std::string::npos);
+  // The default prefix keeps the names users have: torus_model.h, TORUS_MODEL_*, torus_embed_u8.
+  std::vector<std::string> names;
+  for (const auto& file : code.files()) names.push_back(file.first);
+  CHECK(names == std::vector<std::string>{"torus_model.h", "torus_model.c", "torus_weights.c", "torus_golden.c"});
+  CHECK_THAT(code.header, Catch::Contains("#define TORUS_MODEL_DIM 16") &&
+                              Catch::Contains("int torus_embed_u8(const uint8_t *pixels, uint8_t *codes);"));
   const std::string dir = fresh_dir("codegen");
   fs::create_directories(dir + "/work");
-  nn::io::write_file_atomic(dir + "/torus_model.h", code.header);
-  nn::io::write_file_atomic(dir + "/torus_model.c", code.source);
+  for (const auto& [name, text] : code.files()) nn::io::write_file_atomic(dir + "/" + name, text);
   const CRunResult c = compile_and_run_c(cc, dir, dir + "/work", images, 8);
   INFO(c.compile_log);
   REQUIRE(c.compiled);
@@ -144,25 +114,19 @@ TEST_CASE("export: the generated C compiles as strict C99 and equals the C++ int
   CHECK(c.no_float_tokens);
   if (c.general_regs_tried) CHECK(c.general_regs_only);
   CHECK(c.codes == cpp);
+  // The same network under another prefix, beside the first export: --check's driver and build.
+  const GeneratedC shoe = generate_c(q, Provenance{"", "random", 42, 0, 0, "test"}, golden, "shoe");
+  for (const auto& [name, text] : shoe.files()) nn::io::write_file_atomic(dir + "/" + name, text);
+  fs::create_directories(dir + "/work_shoe");
+  const CRunResult s = compile_and_run_c(cc, dir, dir + "/work_shoe", images, 8, "shoe");
+  INFO(s.compile_log);
+  REQUIRE(s.compiled);
+  CHECK(s.self_test == 0);
+  CHECK(s.codes == cpp);
   fs::remove_all(dir);
 }
 
 namespace {
-// A run folder with config.toml for `arch` / `head` and a best.ckpt of that network.
-std::string make_run(const std::string& name, const std::string& arch, const std::string& head) {
-  const std::string dir = fresh_dir(name);
-  train::TrainConfig c;
-  c.arch = arch;
-  c.head = head;
-  c.dim = 16;
-  nn::io::write_file_atomic(dir + "/config.toml", train::to_toml(c));
-  const std::vector<int64_t> input = {1, 28, 28};
-  std::mt19937_64 rng(1);
-  train::Model m = train::make_model(c, input, rng);
-  train::save_best(dir + "/best.ckpt", train::architecture(c, input), {1, 10}, *m.net);
-  return dir;
-}
-
 std::string export_error(const ExportOptions& o) {
   try {
     run_export(o, nullptr);
