@@ -3,17 +3,32 @@
 #include "nn/io/atomic_file.hpp"
 #include "train/train_config.hpp"
 
+#include <charconv>
+#include <cstdlib>
 #include <filesystem>
 
 namespace torus::train {
+
+namespace {
+// Floats as the shortest decimal that reads back to them (0.286, not 0.28600001335144043).
+nlohmann::json shortest(const std::vector<float>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (float v : values) {
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.push_back(std::strtod(std::string(buf, end).c_str(), nullptr));
+  }
+  return out;
+}
+}  // namespace
 
 nlohmann::json to_json(const InputRecord& r) {
   nlohmann::json j = {{"kind", r.images ? "images" : "features"}, {"shape", r.shape}, {"source", r.source}};
   if (r.images) {
     j["layout"] = "planar (C, H, W), pixel values scaled to [0, 1], then (x - mean[c]) / std[c]";
     j["resize"] = "image folders: to H x W by area averaging where a side shrinks, bilinear where it grows; no crop";
-    j["mean"] = r.mean;
-    j["std"] = r.std;
+    j["mean"] = shortest(r.mean);
+    j["std"] = shortest(r.std);
   }
   return j;
 }
