@@ -56,7 +56,10 @@ void check_input(const char* what, std::int64_t dim, const Eigen::Ref<const Mat>
 }
 }  // namespace
 
-const char* code_kind_name(CodeKind kind) { return kKindNames[static_cast<std::uint32_t>(kind)]; }
+const char* code_kind_name(CodeKind kind) {
+  const auto i = static_cast<std::uint32_t>(kind);
+  return i < std::size(kKindNames) ? kKindNames[i] : "unknown";
+}
 
 std::vector<std::string> code_kind_names() { return {std::begin(kKindNames), std::end(kKindNames)}; }
 
@@ -83,8 +86,25 @@ std::int64_t CodeIndex::row_bytes_of(CodeKind kind, TorusHead head, std::int64_t
   throw std::invalid_argument("CodeIndex: unknown kind " + std::to_string(static_cast<std::uint32_t>(kind)));
 }
 
+// Search dereferences the kind's quantiser, so its presence and shape are checked here, once.
 CodeIndex::CodeIndex(CodeKind kind, TorusHead head, std::int64_t dim, CodeQuantizer quantizer)
-    : kind_(kind), head_(head), dim_(dim), quantizer_(std::move(quantizer)) {}
+    : kind_(kind), head_(head), dim_(dim), quantizer_(std::move(quantizer)) {
+  const std::int64_t K = circles(head, dim);
+  const auto pq_fits = [&](const auto& pq) {
+    return pq && pq->dim() == K && pq->subquantizers() == kPqSubquantizers && pq->bits() == kPqBits;
+  };
+  const bool fits = kind == CodeKind::pq8_2 ? pq_fits(quantizer_.pq)
+                    : kind == CodeKind::cpq8_2 ? pq_fits(quantizer_.cpq)
+                    : kind == CodeKind::one_bit ? quantizer_.grid && quantizer_.grid->dim() == dim && quantizer_.grid->bits() == 1
+                                                : true;
+  if (!fits || dim < 1 || (head == TorusHead::torusN && dim % 2)) {
+    throw std::invalid_argument(std::string("CodeIndex: a ") + code_kind_name(kind) + " index of " + torus_head_name(head) +
+                                " D = " + std::to_string(dim) + " needs " +
+                                (kind == CodeKind::pq8_2 || kind == CodeKind::cpq8_2 ? "2 sub-quantisers of 8 bits over its K circles"
+                                 : kind == CodeKind::one_bit ? "a 1-bit grid of D dimensions"
+                                                             : "D >= 1, even for torusN"));
+  }
+}
 
 CodeIndex::CodeIndex(CodeKind kind, TorusHead head, std::int64_t dim, CodeQuantizer quantizer, BorrowedCodes borrowed)
     : CodeIndex(kind, head, dim, std::move(quantizer)) {

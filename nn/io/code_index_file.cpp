@@ -260,8 +260,12 @@ CodeIndex load_code_index(const std::string& path) {
   geometry::CodeQuantizer q = read_quantizer(path, m, h, l);
   geometry::BorrowedCodes borrowed{m.bytes + l.codes, reinterpret_cast<const std::int64_t*>(m.bytes + l.ids),
                                    static_cast<std::int64_t>(h.count), std::move(m.keeper)};
-  return CodeIndex(static_cast<CodeKind>(h.kind), static_cast<TorusHead>(h.head), static_cast<std::int64_t>(h.dim),
-                   std::move(q), std::move(borrowed));
+  try {
+    return CodeIndex(static_cast<CodeKind>(h.kind), static_cast<TorusHead>(h.head), static_cast<std::int64_t>(h.dim),
+                     std::move(q), std::move(borrowed));
+  } catch (const std::invalid_argument& e) {  // check_header has ruled this out; kept as the last guard
+    throw FormatError(path + ": corrupt: " + e.what());
+  }
 }
 
 void verify_code_index_file(const std::string& path) {

@@ -41,12 +41,13 @@ std::pair<Mat, geometry::TorusHead> train_split(const std::string& dir) {
           mode == nn::HeadMode::torusN ? geometry::TorusHead::torusN : geometry::TorusHead::torusC};
 }
 
-void print_info(const std::string& path, const CodeIndex& index, bool verified) {
+// `checksum`: whether to say what was checked on opening (info), not after writing (build, add).
+void print_info(const std::string& path, const CodeIndex& index, bool checksum, bool verified) {
   std::printf("%s: %s code index of %lld vectors, %s D%lld, %lld bytes per vector\n", path.c_str(),
               geometry::code_kind_name(index.kind()), static_cast<long long>(index.size()),
               geometry::torus_head_name(index.head()), static_cast<long long>(index.dim()),
               static_cast<long long>(index.row_bytes()));
-  std::printf("checksum: %s\n", verified ? "CRC-32 verified (every byte read)"
+  if (checksum) std::printf("checksum: %s\n", verified ? "CRC-32 verified (every byte read)"
                                          : "not checked (opening maps the file and checks its header and sizes; --verify reads it all)");
 }
 }  // namespace
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
       const auto [z, head] = train_split(dir);
       const CodeIndex index = CodeIndex::build(geometry::parse_code_kind(kind_name), head, z, threads);
       nn::io::save_code_index(index, out);
-      print_info(out, index, false);
+      print_info(out, index, false, false);
     } else if (add->parsed()) {
       CodeIndex index = nn::io::load_code_index(index_path);
       const auto [z, head] = train_split(dir);
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
                                   " holds " + geometry::torus_head_name(index.head()));
       index.add(z);
       nn::io::save_code_index(index, out.empty() ? index_path : out);
-      print_info(out.empty() ? index_path : out, index, false);
+      print_info(out.empty() ? index_path : out, index, false, false);
     } else if (search->parsed()) {
       const CodeIndex index = nn::io::load_code_index(index_path);
       if (k > index.size()) {
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
                   prefix.c_str(), prefix.c_str());
     } else {
       if (verify) nn::io::verify_code_index_file(index_path);
-      print_info(index_path, nn::io::load_code_index(index_path), verify);
+      print_info(index_path, nn::io::load_code_index(index_path), true, verify);
     }
     return 0;
   } catch (const std::exception& e) {

@@ -153,6 +153,18 @@ TEST_CASE("save then load is bit-identical and saves the same bytes again", "[co
   std::filesystem::remove_all(std::filesystem::path(scratch_file("x")).parent_path());
 }
 
+TEST_CASE("an index without the quantiser its kind searches with is refused", "[code_index]") {
+  const geometry::CodeQuantizer none;
+  CHECK_THROWS_WITH(CodeIndex(CodeKind::pq8_2, TorusHead::torusC, 6, none, {}), Catch::Contains("2 sub-quantisers of 8 bits"));
+  CHECK_THROWS_WITH(CodeIndex(CodeKind::one_bit, TorusHead::torusN, 8, none, {}), Catch::Contains("1-bit grid of D dimensions"));
+  CHECK_THROWS_WITH(CodeIndex(CodeKind::u8, TorusHead::torusN, 7, none, {}), Catch::Contains("even for torusN"));
+  // A quantiser of the wrong width is as bad as none.
+  const Mat R = head_outputs(TorusHead::torusC, 260, 4, 41);
+  const geometry::CodeQuantizer four = CodeIndex::build(CodeKind::cpq8_2, TorusHead::torusC, R).quantizer();
+  CHECK_THROWS_AS(CodeIndex(CodeKind::cpq8_2, TorusHead::torusC, 6, four, {}), std::invalid_argument);
+  CHECK_NOTHROW(CodeIndex(CodeKind::cpq8_2, TorusHead::torusC, 4, four, {}));
+}
+
 TEST_CASE("add continues the ids and searches as one index over the concatenation", "[code_index]") {
   const TorusHead head = TorusHead::torusC;
   const Mat A = head_outputs(head, 260, 6, 31), B = head_outputs(head, 90, 6, 32), Q = head_outputs(head, 25, 6, 33);
