@@ -147,7 +147,6 @@ TEST_CASE("save then load is bit-identical and saves the same bytes again", "[co
     std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
     const std::string ba{std::istreambuf_iterator<char>(fa), {}}, bb{std::istreambuf_iterator<char>(fb), {}};
     CHECK(ba == bb);
-    CHECK(ba.size() % 4 == 0);
     nn::io::verify_code_index_file(a);
   }
   std::filesystem::remove_all(std::filesystem::path(scratch_file("x")).parent_path());
