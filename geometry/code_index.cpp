@@ -162,13 +162,14 @@ void CodeIndex::own_storage() {
 
 void CodeIndex::append(const std::vector<std::uint8_t>& codes, std::int64_t rows) {
   own_storage();
-  const std::int64_t first_id = size_ == 0 ? 0 : ids_[size_ - 1];
-  if (size_ > 0 && first_id > std::numeric_limits<std::int64_t>::max() - rows)
-    throw std::invalid_argument("CodeIndex::add: ids would pass INT64_MAX after the last id " + std::to_string(first_id));
+  // Ids continue after the last one stored; a build starts at 0.
+  const std::int64_t last_id = size_ == 0 ? 0 : ids_[size_ - 1];
+  if (size_ > 0 && last_id > std::numeric_limits<std::int64_t>::max() - rows)
+    throw std::invalid_argument("CodeIndex::add: ids would pass INT64_MAX after the last id " + std::to_string(last_id));
   const std::size_t old_bytes = static_cast<std::size_t>(size_ * row_bytes());
   owned_codes_.resize((old_bytes + codes.size() + 7) / 8);
   std::memcpy(reinterpret_cast<std::uint8_t*>(owned_codes_.data()) + old_bytes, codes.data(), codes.size());
-  for (std::int64_t n = 0; n < rows; ++n) owned_ids_.push_back(size_ == 0 ? n : first_id + 1 + n);
+  for (std::int64_t n = 0; n < rows; ++n) owned_ids_.push_back(size_ == 0 ? n : last_id + 1 + n);
   size_ += rows;
   codes_ = reinterpret_cast<const std::uint8_t*>(owned_codes_.data());
   ids_ = owned_ids_.data();
