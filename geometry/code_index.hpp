@@ -13,6 +13,8 @@
 //
 // Input vectors are a torus head's raw outputs z, (N, D): torusN's pairwise-normalised z (K = D/2
 // circles) or torusC's coordinates h (K = D). The sphere has no torus codes and is not indexed.
+// u8-dot stores the K-byte codes, not the 2K cos/sin bytes its AVX-512 kernel scores, so that
+// kernel rebuilds them (a pass over all codes) on every search.
 // Trained quantisers (pq8_2, cpq8_2, 1bit) are fitted on the vectors given to build; add encodes
 // with them unchanged, as faiss does after train.
 //
