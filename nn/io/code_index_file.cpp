@@ -61,7 +61,7 @@ std::string hex32(std::uint32_t value) {
   return text;
 }
 
-// a * b + c, or nullopt-like failure reported by the caller: false on overflow.
+// out = a * b + c; false if that overflows 64 bits.
 bool mul_add(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t& out) {
   std::uint64_t p;
   return !__builtin_mul_overflow(a, b, &p) && !__builtin_add_overflow(p, c, &out);
@@ -183,7 +183,7 @@ std::pair<Header, Layout> check_header(const std::string& path, const Mapping& m
   return {h, l};
 }
 
-// Copies the quantiser's few kilobytes out of the mapping and checks them as the constructors do.
+// Copies the quantiser section (2 KB per circle for PQ, 16 bytes per dimension for 1bit) out of the mapping and checks them as the constructors do.
 geometry::CodeQuantizer read_quantizer(const std::string& path, const Mapping& m, const Header& h, const Layout& l) {
   geometry::CodeQuantizer q;
   const auto kind = static_cast<CodeKind>(h.kind);
