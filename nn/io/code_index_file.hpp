@@ -1,5 +1,5 @@
 // The code index file (.tidx): a geometry::CodeIndex saved once and opened by memory mapping, so
-// a large index opens in the time it takes to read 64 bytes and the codes are searched in place.
+// opening reads the header and the quantiser but not the codes, which are searched in place.
 // Little-endian; every section starts at a multiple of 64 bytes so uint64 and float codes are
 // aligned in the mapping.
 //
