@@ -57,6 +57,9 @@ FeatureSet load_features(const std::string& features_npy, const std::string& lab
 void write_npy(const std::string& path, const float* data, int64_t rows, int64_t cols);
 // (values.size(),) int64 '<i8'.
 void write_npy(const std::string& path, const std::vector<int64_t>& values);
+// (rows, cols) int64 '<i8' and float64 '<f8' (torus-index's neighbour ids and scores).
+void write_npy(const std::string& path, const int64_t* data, int64_t rows, int64_t cols);
+void write_npy(const std::string& path, const double* data, int64_t rows, int64_t cols);
 // (rows, cols) uint8 '|u1'.
 void write_npy_u8(const std::string& path, const uint8_t* data, int64_t rows, int64_t cols);
 

@@ -44,6 +44,16 @@ void write_npy(const std::string& path, const std::vector<int64_t>& values) {
   write_array(path, values.data(), {values.size()});
 }
 
+void write_npy(const std::string& path, const int64_t* data, int64_t rows, int64_t cols) {
+  check_shape(path, rows, cols);
+  write_array(path, data, {size_t(rows), size_t(cols)});
+}
+
+void write_npy(const std::string& path, const double* data, int64_t rows, int64_t cols) {
+  check_shape(path, rows, cols);
+  write_array(path, data, {size_t(rows), size_t(cols)});
+}
+
 void write_npy_u8(const std::string& path, const uint8_t* data, int64_t rows, int64_t cols) {
   check_shape(path, rows, cols);
   write_array(path, data, {size_t(rows), size_t(cols)});

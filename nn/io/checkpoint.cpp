@@ -4,9 +4,8 @@
 #include "nn/io/checkpoint.hpp"
 
 #include "nn/io/atomic_file.hpp"
+#include "nn/io/crc32.hpp"
 #include "nn/io/tensor_table.hpp"
-
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,16 +24,7 @@ constexpr std::size_t kPrefixBytes = 24;  // magic, version, header length, file
 constexpr std::size_t kCrcBytes = 4;
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 
-std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t n) {
-  const auto* p = static_cast<const Bytef*>(data);
-  while (n > 0) {  // zlib takes uInt lengths; feed large buffers in pieces
-    const uInt chunk = static_cast<uInt>(std::min<std::size_t>(n, std::size_t(1) << 30));
-    crc = static_cast<std::uint32_t>(::crc32(crc, p, chunk));
-    p += chunk;
-    n -= chunk;
-  }
-  return crc;
-}
+using detail::crc32_update;
 
 template <typename T>
 T read_le(const std::string& bytes, std::size_t offset) {
