@@ -120,6 +120,10 @@ threads = 1
     check("torus-eval precision@1 equals numpy's", abs(ev.get("precision_at_1", -1) - p1) < 1e-9, f"{ev} vs {p1}")
     check("torus-eval few-shot (4 classes: 4-way)", "4-way 1-shot" in out and ev.get("few_shot", {}).get("4-way 5-shot", {}).get("mean", 0) > 0.9, out)
     check("torus-eval CSV has header and row", len(open(f"{tmp}/eval.csv").read().strip().splitlines()) == 2)
+    code, out, err = run(EVAL, "--embeddings", emb, "--protocol", "bioacoustic", "--episodes", "50", "--json", f"{tmp}/bio.json")
+    bio = json.load(open(f"{tmp}/bio.json")) if code == 0 else {}
+    check("torus-eval --protocol bioacoustic", code == 0 and bio.get("few_shot", {}).get("4-way 5-shot", {}).get("mean", 0) > 0.9,
+          err + out)
 
     code, out, err = run(QUANT, "--embeddings", emb, "--threads", "2", "--json", f"{tmp}/quant.json")
     check("torus-quant-eval runs", code == 0, err)

@@ -94,11 +94,21 @@ int main(int argc, char** argv) {
   app.add_option("--few-shot-queries", options.queries_per_class, "few-shot: queries per class")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  std::string protocol = "images";
+  app.add_option("--protocol", protocol,
+                 "few-shot protocol: images (k support and --few-shot-queries queries per class) or bioacoustic "
+                 "(method.md 13: L2-normalise, subtract the support mean, every other sample of a class is a query)")
+      ->check(CLI::IsMember({"images", "bioacoustic"}))
+      ->capture_default_str();
   app.add_option("--seed", options.seed, "few-shot episode seed")->capture_default_str();
   app.add_option("--threads", options.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the results as CSV");
   app.add_option("--json", json_path, "also write the results as JSON");
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
+  if (protocol == "bioacoustic") {
+    options.centre_on_support = true;
+    options.queries_per_class = 0;
+  }
   try {
     set_num_threads(options.threads);
     if (!dir.empty()) {

@@ -3,6 +3,9 @@
 // "support" samples and q query samples per class from one embedded set; each class's prototype
 // is the mean of its support vectors, and a query takes the class of the nearest prototype
 // (squared Euclidean distance in the evaluated space). Accuracy is averaged over many episodes.
+// The bioacoustic protocol (method.md 13, ProtoCLR's few-shot test) adds two things: every vector
+// is L2-normalised and the episode's support mean is subtracted from supports and queries before
+// the prototypes are built, and the queries are every sample of a drawn class outside its support.
 #pragma once
 
 #include "train/eval/precision.hpp"
@@ -15,9 +18,16 @@ namespace torus::eval {
 struct FewShotOptions {
   int ways = 5;
   int shots = 1;
-  int queries_per_class = 15;
+  int queries_per_class = 15;  // 0: every sample of the class that is not in the support
   int episodes = 600;
   uint64_t seed = 0;
+  bool centre_on_support = false;  // L2-normalise, then subtract the support mean (the bioacoustic protocol)
+};
+
+// One episode as drawn, for checking the protocol against another implementation.
+struct FewShotEpisode {
+  std::vector<std::vector<int64_t>> support, queries;  // per way: row indices
+  double accuracy = 0;
 };
 
 struct FewShotResult {
@@ -27,6 +37,8 @@ struct FewShotResult {
 
 // Classes with fewer than shots + queries_per_class samples are never drawn; throws
 // std::invalid_argument when fewer than `ways` classes are left.
-FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labels, const FewShotOptions& options);
+// `trace`, when given, receives every episode.
+FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labels, const FewShotOptions& options,
+                                std::vector<FewShotEpisode>* trace = nullptr);
 
 }  // namespace torus::eval

@@ -21,6 +21,7 @@ FewShotMeasure few_shot_measure(const RowMatrix& eq, const std::vector<int>& lab
                                 const MeasureOptions& o) {
   FewShotOptions f;
   f.ways = ways, f.shots = shots, f.queries_per_class = o.queries_per_class, f.episodes = o.episodes, f.seed = o.seed;
+  f.centre_on_support = o.centre_on_support;
   FewShotMeasure m;
   m.shots = shots;
   try {

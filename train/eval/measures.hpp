@@ -16,9 +16,10 @@ namespace torus::eval {
 struct MeasureOptions {
   int ways = 0;  // few-shot classes per episode; 0: 5, or every class when there are fewer
   int episodes = 600;
-  int queries_per_class = 15;
+  int queries_per_class = 15;  // 0: every sample of a drawn class outside its support
   uint64_t seed = 0;
   int threads = 1;
+  bool centre_on_support = false;  // the bioacoustic protocol's L2 normalisation and support centring
 };
 
 struct FewShotMeasure {
