@@ -62,12 +62,12 @@ std::string table_csv(const std::vector<eval::QuantRow>& rows) {
   return csv;
 }
 
-// A product quantiser's rows (pqB_M, cpqB_M) are one family, one legend entry; every other row
-// is its own.
+// A product quantiser's rows (pq8_2, pq4_4, ...) are one family, one legend entry "pqB_M" (B bits
+// per sub-quantiser, M of them); every other row is its own.
 std::string family_of(const std::string& mode) {
   for (const std::string prefix : {"pq", "cpq"})
     if (mode.size() > prefix.size() && mode.compare(0, prefix.size(), prefix) == 0 && std::isdigit(static_cast<unsigned char>(mode[prefix.size()])))
-      return prefix + "B_M (product quantiser)";
+      return prefix + "B_M";
   return mode;
 }
 

@@ -15,6 +15,10 @@ namespace torus::train {
 using namespace plot;
 
 namespace {
+// Curve k's style: colour and marker both change from curve to curve, so curves stay apart in
+// greyscale print and where points of two curves coincide.
+int curve_style(size_t k) { return int(k % kColours) * (kColours + 1); }
+
 bool shown(const LinePlot& p, double x, double y) { return std::isfinite(x) && std::isfinite(y) && (!p.log2_x || x > 0); }
 
 // The legend in the corner of the plot area that hides the fewest points (top right first).
@@ -78,7 +82,7 @@ void write_line_plot(const std::string& png_path, const LinePlot& p, const std::
     cairo_clip(cr);
     for (size_t k = 0; k < curves.size(); ++k) {
       const Curve& cv = curves[k];
-      const ClassStyle style = class_style(int(k));
+      const ClassStyle style = class_style(curve_style(k));
       bool have_prev = false;
       double px = 0, py = 0;
       for (size_t i = 0; i < std::min(cv.x.size(), cv.y.size()); ++i) {
@@ -91,12 +95,12 @@ void write_line_plot(const std::string& png_path, const LinePlot& p, const std::
         px = X, py = Y, have_prev = true;
       }
       for (size_t i = 0; i < std::min(cv.x.size(), cv.y.size()); ++i)
-        if (shown(p, cv.x[i], cv.y[i])) draw_marker(c, a.px(cv.x[i]), a.py(cv.y[i]), 4, style);
+        if (shown(p, cv.x[i], cv.y[i])) draw_marker(c, a.px(cv.x[i]), a.py(cv.y[i]), p.joined ? 4 : 5.5, style);
     }
     cairo_restore(cr);
     if (curves.size() > 1 || (curves.size() == 1 && !curves[0].name.empty())) {
       std::vector<LegendEntry> entries;
-      for (size_t k = 0; k < curves.size(); ++k) entries.push_back({curves[k].name, int(k)});
+      for (size_t k = 0; k < curves.size(); ++k) entries.push_back({curves[k].name, curve_style(k)});
       LegendLayout l;
       l.width = 190, l.max_height = (a.bottom - a.top) - 16;
       l.with_line = p.joined;
