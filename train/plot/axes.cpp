@@ -25,7 +25,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target) { return ticks_
 std::vector<double> ticks_every(double lo, double hi, double step) {
   std::vector<double> ticks;
   // Multiples counted as integers, so 0.1 + 0.2 never drifts past hi and zero is exactly zero.
-  for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step; ++k) ticks.push_back(k * step);
+  // "+ 0.0" turns the -0.0 that ceil gives for (-1, 0) into +0.0.
+  for (double k = std::ceil(lo / step - 1e-9) + 0.0; k * step <= hi + 1e-9 * step; ++k) ticks.push_back(k * step);
   return ticks;
 }
 

@@ -21,9 +21,8 @@ double legend_height(const LegendLayout& l, int count) {
   return (shown + (shown < count ? 1 : 0)) * row_height(l) + 2 * kPad;
 }
 
-double draw_legend(Canvas& c, const LegendLayout& l, const std::vector<LegendEntry>& entries) {
-  const int count = int(entries.size());
-  const int shown = std::max(0, legend_rows_shown(l, count));
+double draw_legend(Canvas& c, const LegendLayout& l, const std::vector<LegendEntry>& entries, int count) {
+  const int shown = std::min(std::max(0, legend_rows_shown(l, count)), int(entries.size()));
   const double h = legend_height(l, count);
   c.fill_rect(l.x, l.y, l.width, h, kWhite);
   c.stroke_rect(l.x, l.y, l.width, h, 0.8, kGrey);

@@ -22,8 +22,9 @@ struct LegendLayout {
   std::string noun = "classes";  // in the truncation note
 };
 
-// Draws the legend on a white box with a grey border; returns its height.
-double draw_legend(Canvas& c, const LegendLayout& layout, const std::vector<LegendEntry>& entries);
+// Draws the legend of `count` entries on a white box with a grey border; returns its height.
+// `entries` needs to hold only the first legend_rows_shown(layout, count) of them.
+double draw_legend(Canvas& c, const LegendLayout& layout, const std::vector<LegendEntry>& entries, int count);
 
 // The height draw_legend takes for `count` entries.
 double legend_height(const LegendLayout& layout, int count);

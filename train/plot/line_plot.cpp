@@ -106,7 +106,7 @@ void write_line_plot(const std::string& png_path, const LinePlot& p, const std::
       l.with_line = p.joined;
       l.noun = "curves";
       place_legend(l, a, legend_height(l, int(entries.size())), curves, p);
-      draw_legend(c, l, entries);
+      draw_legend(c, l, entries, int(entries.size()));
     }
     if (empty) c.text((a.left + a.right) / 2, (a.top + a.bottom) / 2, "no finite values yet", 14, Anchor::middle, 0, false, kGrey);
   });

@@ -39,12 +39,13 @@ void write_torus_scatter(const std::string& png_path, const std::string& title, 
       const double u = x[i] - std::floor(x[i]), v = y[i] - std::floor(y[i]);  // onto the square
       draw_marker(c, a.px(u), a.py(v), 2.6, class_style(labels[i]));
     }
-    std::vector<LegendEntry> entries;
-    for (int k = 0; k < classes; ++k)
-      entries.push_back({k < int(class_names.size()) ? class_names[size_t(k)] : "class " + std::to_string(k), k});
     LegendLayout l;
     l.x = a.right + 16, l.y = a.top, l.width = kWidth - l.x - 12, l.max_height = a.bottom - a.top;
-    if (!entries.empty()) draw_legend(c, l, entries);
+    // Only the entries that fit are named: the number of classes comes from the largest label.
+    std::vector<LegendEntry> entries;
+    for (int k = 0; k < std::min(classes, legend_rows_shown(l, classes)); ++k)
+      entries.push_back({k < int(class_names.size()) ? class_names[size_t(k)] : "class " + std::to_string(k), k});
+    if (classes > 0) draw_legend(c, l, entries, classes);
   });
 }
 
