@@ -5,6 +5,7 @@
 
 #include "geometry/row_matrix.hpp"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct LinePlot {
   bool log2_x = false;        // x on a log2 scale with power-of-two ticks (bits per vector)
   bool integer_x = false;     // x counts something (epochs): no ticks between whole numbers
   bool joined = true;         // a curve's points joined by lines
+  // What y can be at all (precision@1 and circular variance lie in [0, 1]): the axis never goes
+  // past these, however it is widened around the data.
+  double y_floor = -INFINITY, y_ceiling = INFINITY;
 };
 
 // One or more curves sharing the axes, each with its own colour and marker; non-finite points

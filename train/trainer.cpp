@@ -105,7 +105,7 @@ void write_angles(const std::string& path, nn::HeadMode mode, const eval::RowMat
 }
 
 void write_curves(const std::string& dir, const std::vector<EpochMetrics>& rows, const Dataset& data) {
-  Curve loss{"loss", {}, {}}, supcon{"SupCon", {}, {}}, koleo{"KoLeo", {}, {}}, p1{"", {}, {}}, circvar{"", {}, {}};
+  Curve loss{"loss", {}, {}}, supcon{"SupCon", {}, {}}, koleo{"KoLeo (unweighted)", {}, {}}, p1{"", {}, {}}, circvar{"", {}, {}};
   bool any_koleo = false;
   for (const auto& r : rows) {
     for (Curve* cv : {&loss, &supcon, &koleo, &p1, &circvar}) cv->x.push_back(double(r.epoch));
@@ -128,6 +128,7 @@ void write_curves(const std::string& dir, const std::vector<EpochMetrics>& rows,
   write_line_plot(dir + "/loss.png", per_epoch, losses);
   per_epoch.title = "precision@1 of the " + held_out_samples(data) + " against training references";
   per_epoch.y_label = "precision@1";
+  per_epoch.y_floor = 0, per_epoch.y_ceiling = 1;
   write_line_plot(dir + "/precision.png", per_epoch, {p1});
   per_epoch.title = "circular variance of the embeddings of the " + held_out_samples(data);
   per_epoch.y_label = "circular variance (0 = collapsed)";

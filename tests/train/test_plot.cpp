@@ -144,6 +144,24 @@ TEST_CASE("a line plot: PNG and SVG, labelled axes, a legend, no \"-0\" tick", "
   CHECK(files == std::set<std::string>{"loss.png", "loss.svg"});
 }
 
+TEST_CASE("a y axis bounded to [0, 1] never shows a tick past 1, even for a flat curve at 1", "[train][plot]") {
+  const std::string dir = fresh_dir("bounded");
+  train::LinePlot p;
+  p.title = "precision@1";
+  p.x_label = "epoch";
+  p.y_label = "precision@1";
+  p.integer_x = true;
+  p.y_floor = 0, p.y_ceiling = 1;
+  train::write_line_plot(dir + "/precision.png", p, {{"", {1, 2, 3}, {1, 1, 1}}});
+  check_png(dir + "/precision.png", 820, 520);
+  const std::vector<std::string> ticks = tick_texts(svg_texts(dir + "/precision.svg"));
+  double top = -1;  // of the y ticks, the ones with decimals (the epochs are whole)
+  for (const std::string& t : ticks)
+    if (t.find('.') != std::string::npos) top = std::max(top, std::stod(t));
+  CHECK(top == 1.0);
+  CHECK(std::find(ticks.begin(), ticks.end(), "1.0") != ticks.end());
+}
+
 TEST_CASE("a log2 axis puts bits per vector on powers of two", "[train][plot]") {
   const std::string dir = fresh_dir("log2");
   train::LinePlot p;

@@ -87,6 +87,7 @@ void write_table_plot(const std::string& png_path, const std::string& head, int6
   plot.x_label = "bits per vector (log scale)";
   plot.y_label = "precision@1 (test queries)";
   plot.log2_x = true;
+  plot.y_floor = 0, plot.y_ceiling = 1;
   plot.joined = false;
   train::write_line_plot(png_path, plot, families);
 }

@@ -59,6 +59,7 @@ void write_line_plot(const std::string& png_path, const LinePlot& p, const std::
     x0 -= 0.5, x1 += 0.5;  // one x (one epoch so far): centred
   }
   const double y_step = widen_to_ticks(y0, y1, 6);
+  y0 = std::max(y0, p.y_floor), y1 = std::min(y1, p.y_ceiling);
 
   std::vector<double> x_ticks;
   if (p.log2_x) {
