@@ -132,6 +132,7 @@ void write_curves(const std::string& dir, const std::vector<EpochMetrics>& rows,
   write_line_plot(dir + "/precision.png", per_epoch, {p1});
   per_epoch.title = "circular variance of the embeddings of the " + held_out_samples(data);
   per_epoch.y_label = "circular variance (0 = collapsed)";
+  per_epoch.y_floor = 0, per_epoch.y_ceiling = 1;
   write_line_plot(dir + "/circular_variance.png", per_epoch, {circvar});
 }
 

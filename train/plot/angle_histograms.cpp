@@ -35,14 +35,15 @@ void write_angle_histograms(const std::string& png_path, const std::string& titl
 
   const int cols = std::max(1, int(std::ceil(std::sqrt(double(K))))), rows = std::max(1, (K + cols - 1) / cols);
   constexpr double kPanelW = 200, kPanelH = 130, kGapX = 54, kGapY = 62, kLeft = 96, kTop = 64;
-  const int width = int(kLeft + cols * (kPanelW + kGapX) + 10), height = int(kTop + rows * (kPanelH + kGapY) - kGapY + 56);
+  // At least wide enough for the title when there are only a circle or two.
+  const int width = std::max(640, int(kLeft + cols * (kPanelW + kGapX) + 10)), height = int(kTop + rows * (kPanelH + kGapY) - kGapY + 56);
   double y0 = 0, y1 = top_share > 0 ? top_share : 1;
   const double y_step = widen_to_ticks(y0, y1, 3);
   const std::vector<double> y_ticks = ticks_every(y0, y1, y_step), x_ticks = {0, 0.5, 1};
   y1 += 0.03 * (y1 - y0);  // the tallest bar clear of the frame
 
   write_png_and_svg(png_path, width, height, [&](Canvas& c) {
-    c.text(width / 2.0, 30, c.fit_text(title, 17, width - 40), 17, Anchor::middle, 0, true);
+    c.text(width / 2.0, 30, c.fit_text(title, 17, width - 40, true), 17, Anchor::middle, 0, true);
     if (K == 0) c.text(width / 2.0, height / 2.0, "no circles", 14, Anchor::middle, 0, false, kGrey);
     for (int k = 0; k < K; ++k) {
       const double left = kLeft + (k % cols) * (kPanelW + kGapX), top = kTop + (k / cols) * (kPanelH + kGapY);

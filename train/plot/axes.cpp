@@ -85,9 +85,12 @@ void draw_axes(Canvas& c, const Axes& a, const std::vector<double>& x_ticks, con
     c.text(X, a.bottom + font + 6, a.log2_x ? tick_text(x, 1) : tick_text(x, x_step), font, Anchor::middle);
   }
   c.stroke_rect(a.left, a.top, a.right - a.left, a.bottom - a.top, 1.2, kBlack);
-  c.text((a.left + a.right) / 2, a.bottom + 2 * font + 16, x_label, font + 1, Anchor::middle);
+  // Each label cut to its side's length, so a long one is never clipped by the canvas.
+  c.text((a.left + a.right) / 2, a.bottom + 2 * font + 16, c.fit_text(x_label, font + 1, a.right - a.left), font + 1,
+         Anchor::middle);
   // Rotated, clear of the widest tick label.
-  c.text(a.left - 7 - widest_y - 10, (a.top + a.bottom) / 2, y_label, font + 1, Anchor::middle, 90);
+  c.text(a.left - 7 - widest_y - 10, (a.top + a.bottom) / 2, c.fit_text(y_label, font + 1, a.bottom - a.top), font + 1,
+         Anchor::middle, 90);
 }
 
 }  // namespace torus::train::plot

@@ -69,13 +69,13 @@ double Canvas::text_width(const std::string& s, double size, bool bold) const {
   return e.x_advance;
 }
 
-std::string Canvas::fit_text(const std::string& s, double size, double width) const {
+std::string Canvas::fit_text(const std::string& s, double size, double width, bool bold) const {
   const std::string shown = displayable_utf8(s);
-  if (text_width(shown, size) <= width) return shown;
+  if (text_width(shown, size, bold) <= width) return shown;
   std::string cut;
   for (size_t i = 0; i < shown.size();) {
     const size_t n = utf8_sequence_length(shown, i);  // never 0: shown is valid UTF-8
-    if (text_width(shown.substr(0, i + n) + "\u2026", size) > width) break;
+    if (text_width(shown.substr(0, i + n) + "\u2026", size, bold) > width) break;
     i += n;
     cut = shown.substr(0, i);
   }

@@ -30,7 +30,7 @@ class Canvas {
             double degrees = 0, bool bold = false, Rgb colour = kBlack);
   double text_width(const std::string& s, double size, bool bold = false) const;
   // The longest prefix of `s` (whole code points) that fits in `width`, with "…" when cut.
-  std::string fit_text(const std::string& s, double size, double width) const;
+  std::string fit_text(const std::string& s, double size, double width, bool bold = false) const;
 
   void line(double x0, double y0, double x1, double y1, double width, Rgb colour, bool dashed = false);
   void fill_rect(double x, double y, double w, double h, Rgb colour);

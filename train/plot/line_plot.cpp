@@ -75,7 +75,7 @@ void write_line_plot(const std::string& png_path, const LinePlot& p, const std::
   constexpr int kWidth = 820, kHeight = 520;
   Axes a{92, 50, kWidth - 24.0, kHeight - 70.0, x0, x1, y0, y1, p.log2_x};
   write_png_and_svg(png_path, kWidth, kHeight, [&](Canvas& c) {
-    c.text(kWidth / 2.0, 30, c.fit_text(p.title, 17, kWidth - 40), 17, Anchor::middle, 0, true);
+    c.text(kWidth / 2.0, 30, c.fit_text(p.title, 17, kWidth - 40, true), 17, Anchor::middle, 0, true);
     draw_axes(c, a, x_ticks, y_ticks, p.x_label, p.y_label);
     cairo_t* cr = c.cairo();
     cairo_save(cr);

@@ -26,7 +26,7 @@ void write_torus_scatter(const std::string& png_path, const std::string& title, 
   const int classes = std::max(labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1,
                                int(class_names.size()));
   write_png_and_svg(png_path, kWidth, kHeight, [&](Canvas& c) {
-    c.text(kWidth / 2.0, 32, c.fit_text(title, 17, kWidth - 40), 17, Anchor::middle, 0, true);
+    c.text(kWidth / 2.0, 32, c.fit_text(title, 17, kWidth - 40, true), 17, Anchor::middle, 0, true);
     draw_axes(c, a, ticks, ticks, x_label, y_label);
     // The glued sides: each edge of the frame dashed, saying "opposite edges meet".
     for (const auto& [x0, y0, x1, y1] : {std::array{a.left, a.top, a.right, a.top}, std::array{a.left, a.bottom, a.right, a.bottom},
