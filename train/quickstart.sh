@@ -26,11 +26,12 @@ echo "== evaluating: test queries against training references =="
 echo
 echo "== quantised codes: bits per vector against precision@1 and search speed =="
 "$BUILD_DIR/train/torus-quant-eval" --embeddings "$RUN_DIR/embeddings" --threads "$threads" \
-  --csv "$RUN_DIR/quant.csv" --json "$RUN_DIR/quant.json" 2>/dev/null
+  --csv "$RUN_DIR/quant.csv" --json "$RUN_DIR/quant.json" --plot "$RUN_DIR/quant.png" 2>/dev/null
 echo
 echo "== export: int8 C99 for a microcontroller =="
 "$BUILD_DIR/train/torus-export" --run "$RUN_DIR" --threads "$threads"
 echo
-echo "run folder: $RUN_DIR (config.toml, class_names.json, metrics.csv, best.ckpt, loss.png, precision.png, embeddings.png,"
-echo "            embeddings/*.npy, eval.csv, eval.json, quant.csv, export/torus_*.[ch]);"
+echo "run folder: $RUN_DIR (config.toml, class_names.json, metrics.csv, best.ckpt; plots as .png and .svg: loss,"
+echo "            precision, circular_variance, embeddings, angles; embeddings/*.npy, eval.csv, eval.json,"
+echo "            quant.csv, quant.png/.svg, export/torus_*.[ch]);"
 echo "check the exported C against the float model with: $BUILD_DIR/train/torus-export --run $RUN_DIR --check"

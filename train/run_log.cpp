@@ -18,12 +18,15 @@ namespace torus::train {
 namespace {
 std::string csv_row(const EpochMetrics& m) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%lld,%.6f,%.6f,%.6f,%.6f,%.8g,%.1f,%.2f\n", static_cast<long long>(m.epoch), m.loss,
-                m.supcon, m.koleo, m.precision_at_1, m.lr, m.images_per_s, m.seconds);
+  std::snprintf(buf, sizeof buf, "%lld,%.6f,%.6f,%.6f,%.6f,%.8g,%.1f,%.2f,%.6f\n", static_cast<long long>(m.epoch), m.loss,
+                m.supcon, m.koleo, m.precision_at_1, m.lr, m.images_per_s, m.seconds, m.circular_variance);
   return buf;
 }
 
-EpochMetrics parse_row(const std::string& line, const std::string& where) {
+// The header before circular_variance was added; its rows have 8 columns.
+constexpr const char* kHeaderWithoutCircvar = "epoch,loss,supcon,koleo,precision_at_1,lr,images_per_s,seconds\n";
+
+EpochMetrics parse_row(const std::string& line, const std::string& where, size_t columns) {
   std::vector<double> v;
   std::stringstream ss(line);
   std::string cell;
@@ -33,12 +36,20 @@ EpochMetrics parse_row(const std::string& line, const std::string& where) {
     if (cell.empty() || *end != '\0') throw std::runtime_error(where + ": \"" + cell + "\" is not a number");
     v.push_back(x);
   }
-  if (v.size() != 8) throw std::runtime_error(where + ": expected 8 columns, found " + std::to_string(v.size()));
-  return {int64_t(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+  if (v.size() != columns)
+    throw std::runtime_error(where + ": expected " + std::to_string(columns) + " columns, found " + std::to_string(v.size()));
+  EpochMetrics m;
+  m.epoch = int64_t(v[0]);
+  m.loss = v[1], m.supcon = v[2], m.koleo = v[3], m.precision_at_1 = v[4], m.lr = v[5], m.images_per_s = v[6];
+  m.seconds = v[7];
+  m.circular_variance = columns > 8 ? v[8] : NAN;
+  return m;
 }
 }  // namespace
 
-const char* MetricsLog::header() { return "epoch,loss,supcon,koleo,precision_at_1,lr,images_per_s,seconds\n"; }
+const char* MetricsLog::header() {
+  return "epoch,loss,supcon,koleo,precision_at_1,lr,images_per_s,seconds,circular_variance\n";
+}
 
 MetricsLog::MetricsLog(std::string path, int64_t keep_epochs) : path_(std::move(path)) {
   if (keep_epochs >= 0) {
@@ -46,12 +57,14 @@ MetricsLog::MetricsLog(std::string path, int64_t keep_epochs) : path_(std::move(
     if (!in) throw std::runtime_error(path_ + ": cannot read the run's metrics (" + std::strerror(errno) + ")");
     std::string line;
     int line_no = 1;
-    if (!std::getline(in, line) || line + "\n" != header())
+    const bool got_header = bool(std::getline(in, line));
+    const bool old_header = got_header && line + "\n" == kHeaderWithoutCircvar;
+    if (!got_header || (line + "\n" != header() && !old_header))
       throw std::runtime_error(path_ + ":1: expected the header " + std::string(header()));
     while (std::getline(in, line)) {
       ++line_no;
       if (line.empty()) continue;
-      const EpochMetrics m = parse_row(line, path_ + ":" + std::to_string(line_no));
+      const EpochMetrics m = parse_row(line, path_ + ":" + std::to_string(line_no), old_header ? 8 : 9);
       if (m.epoch <= keep_epochs) rows_.push_back(m);
     }
   }

@@ -14,6 +14,9 @@ struct EpochMetrics {
   int64_t epoch = 0;  // 1-based: the number of epochs done after this one
   double loss = 0, supcon = 0, koleo = 0;  // means over the epoch's steps
   double precision_at_1 = 0;               // held-out queries against training references
+  // Of the held-out queries' embeddings in the evaluated space (what torus-eval reports): near 0
+  // when they collapse to one direction. NaN in rows from a run folder older than the column.
+  double circular_variance = 0;
   double lr = 0, images_per_s = 0, seconds = 0;
 };
 
@@ -21,7 +24,8 @@ class MetricsLog {
  public:
   // keep_epochs < 0: a new file with its header. Otherwise the existing file's rows up to epoch
   // keep_epochs are kept (rewritten atomically) and later ones dropped, as a resumed run redoes
-  // them; a missing or malformed file is an error naming the line.
+  // them; a missing or malformed file is an error naming the line. A file written before the
+  // circular_variance column is read too (the column NaN) and rewritten with it.
   MetricsLog(std::string path, int64_t keep_epochs);
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;

@@ -5,6 +5,7 @@
 
 #include "autodiff/parallel.hpp"
 #include "datasets/batch_loader.hpp"
+#include "geometry/circular_stats.hpp"
 #include "nn/adam.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/io/atomic_file.hpp"
@@ -73,10 +74,15 @@ nn::LrSchedule make_schedule(const TrainConfig& c) {
   return s;
 }
 
+// What the held-out samples are, for the plots' titles.
+std::string held_out_samples(const Dataset& data) {
+  return data.queries.is_images ? "held-out images" : "held-out feature vectors";
+}
+
 // The scatter of two chosen circles (torusN angles, torusC coordinates) or, for the other heads,
 // two coordinates mapped from [-1, 1] onto [0, 1).
 void write_scatter(const std::string& path, const TrainConfig& c, nn::HeadMode mode, const eval::RowMatrix& z,
-                   const std::vector<int>& labels, const std::vector<std::string>& names) {
+                   const Dataset& data) {
   const bool torus = mode == nn::HeadMode::torusN || mode == nn::HeadMode::torusC;
   const eval::RowMatrix u = torus ? eval::torus_angles(z, mode) : z;
   std::vector<float> x(size_t(u.rows())), y(size_t(u.rows()));
@@ -84,29 +90,50 @@ void write_scatter(const std::string& path, const TrainConfig& c, nn::HeadMode m
     x[size_t(i)] = torus ? u(i, c.circle_x) : 0.5f * (u(i, c.circle_x) + 1);
     y[size_t(i)] = torus ? u(i, c.circle_y) : 0.5f * (u(i, c.circle_y) + 1);
   }
-  const std::string what = mode == nn::HeadMode::torusN ? "circle " : "coordinate ";
-  const std::string title = std::string(nn::head_mode_name(mode)) + " embeddings of the held-out images" +
-                            (torus ? " on the flat torus" : " ((z + 1) / 2)");
-  write_torus_scatter(path, title, what + std::to_string(c.circle_x) + (torus ? " (turns)" : ""),
-                      what + std::to_string(c.circle_y), x, y, labels, names);
+  const std::string what = torus ? "circle " : "coordinate ";
+  const std::string unit = torus ? " (turns)" : " ((z + 1) / 2)";
+  const std::string title = std::string(nn::head_mode_name(mode)) + " embeddings of the " + held_out_samples(data) +
+                            (torus ? " on the flat torus" : "");
+  write_torus_scatter(path, title, what + std::to_string(c.circle_x) + unit, what + std::to_string(c.circle_y) + unit, x,
+                      y, data.queries.labels(), data.class_names);
 }
 
-void write_curves(const std::string& dir, const std::vector<EpochMetrics>& rows) {
-  Curve loss{"loss", {}, {}}, supcon{"SupCon", {}, {}}, koleo{"KoLeo", {}, {}}, p1{"precision@1", {}, {}};
+// The torus heads' angle histograms, one panel per circle.
+void write_angles(const std::string& path, nn::HeadMode mode, const eval::RowMatrix& z, const Dataset& data) {
+  write_angle_histograms(path, std::string(nn::head_mode_name(mode)) + " angles of the " + held_out_samples(data) +
+                                   ", per circle", eval::torus_angles(z, mode));
+}
+
+void write_curves(const std::string& dir, const std::vector<EpochMetrics>& rows, const Dataset& data) {
+  Curve loss{"loss", {}, {}}, supcon{"SupCon", {}, {}}, koleo{"KoLeo (unweighted)", {}, {}}, p1{"", {}, {}}, circvar{"", {}, {}};
   bool any_koleo = false;
   for (const auto& r : rows) {
-    for (Curve* cv : {&loss, &supcon, &koleo, &p1}) cv->x.push_back(double(r.epoch));
+    for (Curve* cv : {&loss, &supcon, &koleo, &p1, &circvar}) cv->x.push_back(double(r.epoch));
     loss.y.push_back(r.loss);
     supcon.y.push_back(r.supcon);
     koleo.y.push_back(r.koleo);
     p1.y.push_back(r.precision_at_1);
+    circvar.y.push_back(r.circular_variance);
     any_koleo = any_koleo || r.koleo != 0;
   }
-  // Without KoLeo the loss is SupCon: one curve.
+  // Without KoLeo the loss is SupCon: one curve, named by the axis alone.
   std::vector<Curve> losses = {loss};
   if (any_koleo) losses.insert(losses.end(), {supcon, koleo});
-  write_line_plot(dir + "/loss.png", "training loss per epoch", "epoch", losses);
-  write_line_plot(dir + "/precision.png", "precision@1 of held-out queries", "epoch", {p1});
+  else losses[0].name.clear();
+  LinePlot per_epoch;
+  per_epoch.x_label = "epoch";
+  per_epoch.integer_x = true;
+  per_epoch.title = any_koleo ? "training loss per epoch (SupCon + weighted KoLeo)" : "training loss (SupCon) per epoch";
+  per_epoch.y_label = "mean loss over the epoch's batches";
+  write_line_plot(dir + "/loss.png", per_epoch, losses);
+  per_epoch.title = "precision@1 of the " + held_out_samples(data) + " against training references";
+  per_epoch.y_label = "precision@1";
+  per_epoch.y_floor = 0, per_epoch.y_ceiling = 1;
+  write_line_plot(dir + "/precision.png", per_epoch, {p1});
+  per_epoch.title = "circular variance of the embeddings of the " + held_out_samples(data);
+  per_epoch.y_label = "circular variance (0 = collapsed)";
+  per_epoch.y_floor = 0, per_epoch.y_ceiling = 1;
+  write_line_plot(dir + "/circular_variance.png", per_epoch, {circvar});
 }
 
 // Everything one run carries from epoch to epoch.
@@ -146,9 +173,11 @@ void prepare_run_folder(const TrainConfig& config, const RunOptions& options, co
   // Temporaries of a run killed mid-write (a 3 MB ".last.ckpt.tmp-<pid>-<n>" each) go, new run or not.
   nn::io::remove_abandoned_temporaries(options.dir);
   if (!options.resume)
-    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "loss.png", "precision.png", "embeddings.png", "class_names.json",
-                          "input.json"})
+    for (const char* f : {"last.ckpt", "best.ckpt", "metrics.csv", "class_names.json", "input.json"})
       fs::remove(options.dir + "/" + f);
+  if (!options.resume)
+    for (const char* plot : {"loss", "precision", "circular_variance", "embeddings", "angles"})
+      for (const char* ext : {".png", ".svg"}) fs::remove(options.dir + "/" + plot + ext);
   nn::io::write_file_atomic(options.dir + "/config.toml", to_toml(config));
   write_input_record(options.dir, make_input_record(config.dataset, data.input_shape, data.normalization));
   // Which label is which class, so every split (and every tool reading the run) agrees on it.
@@ -273,40 +302,50 @@ EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& o
           seconds_since(epoch_start), b};
 }
 
+struct Evaluation {
+  double precision_at_1 = 0;
+  double circular_variance = 0;  // of the queries in the evaluated space, as torus-eval measures it
+  eval::RowMatrix zq;            // the queries' embeddings, for the scatter and the angle histograms
+};
+
 // precision@1 of the held-out queries against the references, with the averaged weights when EMA
-// is on (as the reference does); says whether it is a new best. zq: the queries' embeddings, for
-// the scatter plot.
-double evaluate_epoch(Run& run, const TrainConfig& config, const Dataset& data, RunSummary& summary, bool& best,
-                      eval::RowMatrix& zq) {
+// is on (as the reference does); says whether it is a new best.
+Evaluation evaluate_epoch(Run& run, const TrainConfig& config, const Dataset& data, RunSummary& summary, bool& best) {
   if (run.ema) run.ema->swap();
-  zq = embed_split(run.model, data.queries, data.normalization);
+  Evaluation e;
+  e.zq = embed_split(run.model, data.queries, data.normalization);
   const eval::RowMatrix zr = embed_split(run.model, data.references, data.normalization);
-  const double p1 = eval::precision_at_1(eval::evaluated_space(zq, run.model.mode), data.queries.labels(),
-                                         eval::evaluated_space(zr, run.model.mode), data.references.labels(),
-                                         int(config.threads));
+  const eval::RowMatrix q = eval::evaluated_space(e.zq, run.model.mode);
+  e.precision_at_1 = eval::precision_at_1(q, data.queries.labels(), eval::evaluated_space(zr, run.model.mode),
+                                          data.references.labels(), int(config.threads));
+  e.circular_variance = geometry::circular_variance_rows<float>(q);
+  const double p1 = e.precision_at_1;
   best = p1 > summary.best_precision_at_1 || summary.best_epoch == 0;
   if (best) {
     summary.best_precision_at_1 = p1;
     summary.best_epoch = run.progress.epoch;
   }
   if (run.ema) run.ema->swap();
-  return p1;
+  return e;
 }
 
 // The epoch's metrics row, the curves, and its line on the terminal.
-void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& options, const EpochLosses& losses,
-               double p1, bool best, double run_seconds, MetricsLog& metrics, ProgressLine& progress_line) {
+void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
+               const EpochLosses& losses, const Evaluation& e, bool best, double run_seconds, MetricsLog& metrics,
+               ProgressLine& progress_line) {
+  const double p1 = e.precision_at_1;
   EpochMetrics row;
   row.epoch = run.progress.epoch;
   row.loss = losses.mean.loss;
   row.supcon = losses.mean.supcon;
   row.koleo = losses.mean.koleo;
   row.precision_at_1 = p1;
+  row.circular_variance = e.circular_variance;
   row.lr = run.schedule.at(run.progress.epoch - 1);
   row.images_per_s = double(losses.batches * config.batch) / losses.seconds;
   row.seconds = run_seconds;
   metrics.append(row);
-  write_curves(options.dir, metrics.rows());
+  write_curves(options.dir, metrics.rows(), data);
   char text[256];
   std::snprintf(text, sizeof text, "epoch %lld/%lld  loss %.4f  precision@1 %.4f%s  lr %.4g  %.0f img/s  %.1f s",
                 static_cast<long long>(run.progress.epoch), static_cast<long long>(config.epochs), row.loss, p1,
@@ -322,16 +361,18 @@ void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& opti
 // and let a worse epoch become best.ckpt, and one before the scatter plot would leave the last
 // epoch's plot stale in a finished run. tests/train/crash kills the run at each of these points.
 void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, const Dataset& data,
-                const EpochLosses& losses, double p1, bool best, const eval::RowMatrix& zq, double run_seconds,
-                MetricsLog& metrics, ProgressLine& progress_line) {
-  log_epoch(run, config, options, losses, p1, best, run_seconds, metrics, progress_line);
+                const EpochLosses& losses, const Evaluation& e, bool best, double run_seconds, MetricsLog& metrics,
+                ProgressLine& progress_line) {
+  log_epoch(run, config, options, data, losses, e, best, run_seconds, metrics, progress_line);
   if (best) {
     if (run.ema) run.ema->swap();  // best.ckpt holds the weights that were evaluated
     save_best(options.dir + "/best.ckpt", run.arch, run.progress, *run.model.net);
     if (run.ema) run.ema->swap();
   }
   if (run.model.mode != nn::HeadMode::none)
-    write_scatter(options.dir + "/embeddings.png", config, run.model.mode, zq, data.queries.labels(), data.class_names);
+    write_scatter(options.dir + "/embeddings.png", config, run.model.mode, e.zq, data);
+  if (run.model.mode == nn::HeadMode::torusN || run.model.mode == nn::HeadMode::torusC)
+    write_angles(options.dir + "/angles.png", run.model.mode, e.zq, data);
   save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
             run.ema.get(), uint64_t(config.seed), settings_record(config));
 }
@@ -365,14 +406,13 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
       summary.train_seconds += losses.seconds;
       run.progress.epoch = epoch + 1;
       bool best = false;
-      eval::RowMatrix zq;
-      const double p1 = evaluate_epoch(run, config, data, summary, best, zq);
+      const Evaluation e = evaluate_epoch(run, config, data, summary, best);
       if (!metrics) {
         prepare_run_folder(config, options, data);
         metrics.emplace(options.dir + "/metrics.csv", -1);
       }
-      save_epoch(run, config, options, data, losses, p1, best, zq, seconds_since(run_start), *metrics, progress_line);
-      summary.last_precision_at_1 = p1;
+      save_epoch(run, config, options, data, losses, e, best, seconds_since(run_start), *metrics, progress_line);
+      summary.last_precision_at_1 = e.precision_at_1;
     }
   } catch (...) {
     std::error_code ec;

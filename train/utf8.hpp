@@ -2,6 +2,7 @@
 // decoder behind the configuration's check of paths and the plots' drawing of class names.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -28,6 +29,21 @@ inline bool valid_utf8(const std::string& s) {
     i += n;
   }
   return true;
+}
+
+// `s` with every byte that does not start a valid sequence, and every control character (which
+// XML and a plot label cannot hold), replaced by U+FFFD: what a plot draws of user text.
+inline std::string displayable_utf8(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence_length(s, i);
+    const auto b = static_cast<unsigned char>(s[i]);
+    const bool control = n == 1 && (b < 0x20 || b == 0x7F);
+    if (n == 0 || control) out += "\xEF\xBF\xBD";
+    else out.append(s, i, n);
+    i += std::max<size_t>(n, 1);
+  }
+  return out;
 }
 
 }  // namespace torus::train

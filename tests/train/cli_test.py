@@ -5,6 +5,7 @@ non-zero exit, and leave no half-written file behind.
 
 usage: cli_test.py TORUS_TRAIN TORUS_EMBED TORUS_EVAL TORUS_QUANT_EVAL TORUS_BENCH
 """
+import csv
 import json
 import os
 import shutil
@@ -78,8 +79,12 @@ threads = 1
     check("torus-train runs", code == 0, err)
     summary = json.loads(out.strip().splitlines()[-1]) if code == 0 else {}
     check("torus-train reports precision@1", summary.get("precision_at_1", 0) > 0.9, out)
-    for f in ["config.toml", "metrics.csv", "last.ckpt", "best.ckpt", "loss.png", "precision.png", "embeddings.png"]:
+    for f in ["config.toml", "metrics.csv", "last.ckpt", "best.ckpt"] + [
+            p + ext for p in ("loss", "precision", "circular_variance", "embeddings", "angles") for ext in (".png", ".svg")]:
         check(f"run folder holds {f}", os.path.exists(f"{run_dir}/{f}"))
+    circvar = [float(r["circular_variance"]) for r in csv.DictReader(open(f"{run_dir}/metrics.csv"))]
+    check("metrics.csv has the circular variance of each epoch", len(circvar) == 2 and all(0 <= v <= 1 for v in circvar),
+          str(circvar))
     check("no temporary files left", not [f for f in os.listdir(run_dir) if f.startswith(".") or "tmp" in f],
           str(os.listdir(run_dir)))
 
@@ -125,8 +130,14 @@ threads = 1
     check("torus-eval --protocol bioacoustic", code == 0 and bio.get("few_shot", {}).get("4-way 5-shot", {}).get("mean", 0) > 0.9,
           err + out)
 
-    code, out, err = run(QUANT, "--embeddings", emb, "--threads", "2", "--json", f"{tmp}/quant.json")
+    code, out, err = run(QUANT, "--embeddings", emb, "--threads", "2", "--json", f"{tmp}/quant.json",
+                         "--plot", f"{tmp}/quant.png")
     check("torus-quant-eval runs", code == 0, err)
+    check("torus-quant-eval --plot writes the PNG and the SVG beside it",
+          open(f"{tmp}/quant.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n" and
+          all(t in open(f"{tmp}/quant.svg").read() for t in ("bits per vector", "pqB_M", "cpqB_M", "u8-lut")))
+    bad_code, _, bad_err = run(QUANT, "--embeddings", emb, "--plot", f"{tmp}/quant.jpg")
+    check("torus-quant-eval --plot refuses a name not ending in .png", bad_code != 0 and ".png" in bad_err, bad_err)
     table = {r["mode"]: r for r in json.load(open(f"{tmp}/quant.json"))["rows"]} if code == 0 else {}
     check("quantisation table has every mode", set(table) == {"none", "float16", "8bit", "1bit", "pq8_2", "pq8_1", "pq4_4",
           "pq4_2", "u8-lut", "u8-l1", "u8-dot", "cpq8_2", "cpq8_1", "cpq4_4", "cpq4_2"}, str(sorted(table)))

@@ -5,7 +5,9 @@
 #include "datasets/npy.hpp"
 #include "nn/io/checkpoint.hpp"
 #include "autodiff/ops.hpp"
+#include "nn/io/atomic_file.hpp"
 #include "train/nonfinite.hpp"
+#include "train/run_log.hpp"
 #include "train/input_record.hpp"
 #include "train/run_folder.hpp"
 #include "train/data_source.hpp"
@@ -13,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -187,7 +190,8 @@ TEST_CASE("a run on feature vectors: run folder, precision, and a resume that is
   const train::RunSummary s = train::train_run(c, whole);
   CHECK(s.epochs_done == 4);
   CHECK(s.last_precision_at_1 > 0.95);  // four well-separated clusters
-  for (const char* f : {"metrics.csv", "last.ckpt", "best.ckpt", "loss.png", "precision.png", "embeddings.png"})
+  for (const char* f : {"metrics.csv", "last.ckpt", "best.ckpt", "loss.png", "precision.png", "circular_variance.png",
+                        "embeddings.png", "loss.svg", "precision.svg", "circular_variance.svg", "embeddings.svg"})
     CHECK(fs::exists(whole.dir + "/" + f));
   std::ifstream csv(whole.dir + "/metrics.csv");
   std::string line;
@@ -507,4 +511,29 @@ TEST_CASE("input.json records what the network takes, and a malformed one is nam
   fs::remove(dir + "/input.json");
   train::read_input_record(dir, found);
   CHECK_FALSE(found);  // a run folder from before input.json
+}
+
+TEST_CASE("metrics.csv from before the circular_variance column resumes, the column then NaN", "[train][run]") {
+  const std::string dir = fresh_dir("old_metrics");
+  const std::string path = dir + "/metrics.csv";
+  nn::io::write_file_atomic(path, "epoch,loss,supcon,koleo,precision_at_1,lr,images_per_s,seconds\n"
+                                  "1,2.5,2.5,0,0.5,0.01,100.0,1.00\n2,2.0,2.0,0,0.6,0.01,100.0,2.00\n3,1.9,1.9,0,0.7,0.01,100.0,3.00\n");
+  {
+    train::MetricsLog log(path, 2);
+    REQUIRE(log.rows().size() == 2);
+    CHECK(log.rows()[1].precision_at_1 == 0.6);
+    CHECK(std::isnan(log.rows()[1].circular_variance));
+    train::EpochMetrics row;
+    row.epoch = 3, row.precision_at_1 = 0.75, row.circular_variance = 0.25;
+    log.append(row);
+  }
+  // Rewritten with the new header, and read back as any new file is.
+  std::ifstream in(path);
+  std::string header;
+  std::getline(in, header);
+  CHECK(header + "\n" == train::MetricsLog::header());
+  train::MetricsLog again(path, 3);
+  REQUIRE(again.rows().size() == 3);
+  CHECK(std::isnan(again.rows()[0].circular_variance));
+  CHECK(again.rows()[2].circular_variance == 0.25);
 }

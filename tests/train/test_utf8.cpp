@@ -33,3 +33,14 @@ TEST_CASE("utf8_sequence_length accepts exactly RFC 3629's sequences", "[train][
   CHECK_FALSE(valid_utf8("caf\xe9"));         // Latin-1 é
   CHECK_FALSE(valid_utf8("ok\xc3"));
 }
+
+TEST_CASE("displayable_utf8 keeps valid text and replaces what a plot cannot hold", "[train][utf8]") {
+  using torus::train::displayable_utf8;
+  const std::string fffd = "\xef\xbf\xbd";
+  CHECK(displayable_utf8("caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80");
+  CHECK(displayable_utf8("a\x80z") == "a" + fffd + "z");               // a stray continuation byte
+  CHECK(displayable_utf8("b\xe6\x97") == "b" + fffd + fffd);           // a truncated sequence: one per byte
+  CHECK(displayable_utf8("\xed\xa0\x80") == fffd + fffd + fffd);       // a surrogate
+  CHECK(displayable_utf8(std::string("x\0y\ty\x7f", 6)) == "x" + fffd + "y" + fffd + "y" + fffd);
+  CHECK(valid_utf8(displayable_utf8("\xff\xfe\xc0\xaf")));
+}

@@ -1,9 +1,9 @@
 // torus-quant-eval: the quantisation table of method.md 9 and 12 (train/eval/quant_table.hpp lists
 // its rows) for the embeddings in torus-embed's folder, test queries against training references.
-//   torus-quant-eval --embeddings DIR [--head H] [--threads 2] [--csv FILE] [--json FILE]
+//   torus-quant-eval --embeddings DIR [--head H] [--threads 2] [--csv FILE] [--json FILE] [--plot FILE.png]
 // Columns: bits per vector, precision@1, circular variance and entropy of queries and references
 // together (in the evaluated space of the dequantised vectors), distinct codes, queries/s of the
-// search alone.
+// search alone. --plot draws bits per vector against precision@1 (and the same as SVG beside it).
 #include "datasets/image_file.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/io/atomic_file.hpp"
@@ -13,10 +13,13 @@
 #include "train/eval/quant_table.hpp"
 
 #include "train/command_line.hpp"
+#include "train/plot.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 using namespace torus;
@@ -59,6 +62,36 @@ std::string table_csv(const std::vector<eval::QuantRow>& rows) {
   return csv;
 }
 
+// A product quantiser's rows (pq8_2, pq4_4, ...) are one family, one legend entry "pqB_M" (B bits
+// per sub-quantiser, M of them); every other row is its own.
+std::string family_of(const std::string& mode) {
+  for (const std::string prefix : {"pq", "cpq"})
+    if (mode.size() > prefix.size() && mode.compare(0, prefix.size(), prefix) == 0 && std::isdigit(static_cast<unsigned char>(mode[prefix.size()])))
+      return prefix + "B_M";
+  return mode;
+}
+
+// Bits per vector (log2 axis) against precision@1, one (colour, marker) per family.
+void write_table_plot(const std::string& png_path, const std::string& head, int64_t D,
+                      const std::vector<eval::QuantRow>& rows) {
+  std::vector<train::Curve> families;
+  for (const eval::QuantRow& r : rows) {
+    const std::string family = family_of(r.mode);
+    auto it = std::find_if(families.begin(), families.end(), [&](const train::Curve& c) { return c.name == family; });
+    if (it == families.end()) it = families.insert(families.end(), train::Curve{family, {}, {}});
+    it->x.push_back(r.bits);
+    it->y.push_back(r.precision_at_1);
+  }
+  train::LinePlot plot;
+  plot.title = "quantised " + head + " D" + std::to_string(D) + " embeddings: size against precision@1";
+  plot.x_label = "bits per vector (log scale)";
+  plot.y_label = "precision@1 (test queries)";
+  plot.log2_x = true;
+  plot.y_floor = 0, plot.y_ceiling = 1;
+  plot.joined = false;
+  train::write_line_plot(png_path, plot, families);
+}
+
 nlohmann::json table_json(const std::vector<eval::QuantRow>& rows) {
   nlohmann::json table = nlohmann::json::array();
   for (const eval::QuantRow& r : rows)
@@ -71,13 +104,17 @@ nlohmann::json table_json(const std::vector<eval::QuantRow>& rows) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Prints the quantisation table (method.md 9 and 12) of torus-embed's embeddings."};
-  std::string dir, head, csv_path, json_path;
+  std::string dir, head, csv_path, json_path, plot_path;
   int threads = 2;
   app.add_option("--embeddings", dir, "torus-embed's output folder")->required()->check(CLI::ExistingDirectory);
   app.add_option("--head", head, "override meta.json's head")->check(CLI::IsMember(eval::head_mode_names(eval::has_quantisation_table)));
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the table as CSV");
   app.add_option("--json", json_path, "also write the table as JSON");
+  app.add_option("--plot", plot_path, "also plot bits per vector against precision@1 (a .png, with the .svg beside it)")
+      ->check([](const std::string& p) {
+        return p.size() > 4 && p.compare(p.size() - 4, 4, ".png") == 0 ? std::string() : "must end in .png, got " + p;
+      });
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {
     const nn::HeadMode mode = resolve_head(dir, head);
@@ -88,6 +125,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(D), static_cast<long long>(queries), static_cast<long long>(references), threads);
     print_table(rows);
     if (!csv_path.empty()) nn::io::write_file_atomic(csv_path, table_csv(rows));
+    if (!plot_path.empty()) write_table_plot(plot_path, head, D, rows);
     if (!json_path.empty())
       nn::io::write_file_atomic(json_path, nlohmann::json{{"head", head}, {"dim", D}, {"queries", queries},
                                                           {"references", references}, {"threads", threads},

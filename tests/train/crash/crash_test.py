@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""kill -9 at 20 points of a training run, then recovery: the run folder must stay consistent and
+"""kill -9 at 41 points of a training run, then recovery: the run folder must stay consistent and
 the recovered run must end bit for bit where an uninterrupted one does.
 
     crash_test.py TORUS_TRAIN KILL_AT_SYNC_SO
 
 The points are chosen from the trace of an uninterrupted run (kill_at_sync.cpp numbers every fsync
-and rename): every point of the second epoch's save (the metrics row, loss and precision plots,
-best.ckpt, the embedding plot, last.ckpt: before each temporary file's fsync, before its rename,
-before the folder's fsync), and four more: config.toml's rename and the first metrics row in
+and rename): every point of the second epoch's save (the metrics row; the loss, precision and
+circular variance plots; best.ckpt; the embedding and angle plots; last.ckpt: before each temporary
+file's fsync, before its rename, before the folder's fsync; each plot is a PNG and an SVG, so
+1 + 3 * (10 + 2) = 37 points), and four more: config.toml's rename and the first metrics row in
 epoch 1, epoch 1's last.ckpt rename, and the run's very last fsync. After each kill:
   - last.ckpt, when present, is whole (magic, size, CRC-32) and metrics.csv holds a row for each
     epoch it has done; best.ckpt is the best row up to its epoch; so nothing on disk disagrees;
@@ -76,7 +77,7 @@ try:
     epoch2 = list(range(row_syncs[1], row_syncs[2]))
     first = lambda text: next(i for i, op in enumerate(ops) if text in op)
     points = sorted(set([first("-> config.toml"), row_syncs[0], first("-> last.ckpt"), len(ops) - 1] + epoch2))
-    check("20 kill points", len(points) == 20, f"{len(points)} points: {[ops[i] for i in points]}")
+    check("41 kill points", len(points) == 41, f"{len(points)} points: {[ops[i] for i in points]}")
     check("the points include best.ckpt and last.ckpt renames",
           any("-> best.ckpt" in ops[i] for i in points) and any("-> last.ckpt" in ops[i] for i in points))
 

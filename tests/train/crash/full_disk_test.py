@@ -59,7 +59,7 @@ try:
     mnt = f"{tmp}/mnt"
     os.makedirs(mnt)
     where, resumed = set(), 0
-    for kib in (4, 24, 40, 56, 72, 80, 84, 88, 92, 96, 100, 104, 136):
+    for kib in (4, 24, 56, 88, 120, 152, 184, 208, 224, 232, 236, 240, 244, 248, 252, 256, 264, 300):
         label = f"tmpfs of {kib} KiB"
         out = f"{tmp}/out_{kib}"
         script = (f'mount -t tmpfs -o size={kib}k tmpfs "{mnt}" || exit 99\n'
