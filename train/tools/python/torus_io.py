@@ -42,6 +42,17 @@ def _fail(path, message):
     raise TorusFormatError(f"{path}: {message}")
 
 
+def _json_object(path, raw):
+    """A file header that must be one JSON object."""
+    try:
+        header = json.loads(raw)
+    except ValueError as e:
+        _fail(path, f"header is not valid JSON ({e})")
+    if not isinstance(header, dict):
+        _fail(path, "header is not a JSON object")
+    return header
+
+
 def _tensors(path, table, data, allowed):
     """Tensors of a header table {name: {dtype, shape, data_offsets}} over `data`, checked to tile
     it exactly (no gap, no overlap) as the C++ readers require."""
@@ -96,12 +107,7 @@ def read_checkpoint(path):
         _fail(path, f"corrupt: CRC-32 of the first {len(blob) - 4} bytes is {computed:#010x}, the file records {stored:#010x}")
     if header_len > len(blob) - 28:
         _fail(path, f"header length {header_len} runs past the data")
-    try:
-        header = json.loads(blob[24:24 + header_len])
-    except ValueError as e:
-        _fail(path, f"header is not valid JSON ({e})")
-    if not isinstance(header, dict):
-        _fail(path, "header is not a JSON object")
+    header = _json_object(path, blob[24:24 + header_len])
     for key in ("architecture", "epoch", "step", "rng_state", "optimizer", "tensors"):
         if key not in header:
             _fail(path, f'header has no "{key}"')
@@ -133,12 +139,7 @@ def read_safetensors(path):
     (n,) = struct.unpack("<Q", blob[:8])
     if n > MAX_HEADER_BYTES or 8 + n > len(blob):
         _fail(path, f"header length {n} exceeds the file ({len(blob)} bytes) or the {MAX_HEADER_BYTES}-byte limit")
-    try:
-        header = json.loads(blob[8:8 + n])
-    except ValueError as e:
-        _fail(path, f"header is not valid JSON ({e})")
-    if not isinstance(header, dict):
-        _fail(path, "header is not a JSON object")
+    header = _json_object(path, blob[8:8 + n])
     metadata = header.pop("__metadata__", {}) or {}
     return _tensors(path, header, blob[8 + n:], set(_DTYPES)), metadata
 
