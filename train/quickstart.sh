@@ -31,7 +31,7 @@ echo
 echo "== export: int8 C99 for a microcontroller =="
 "$BUILD_DIR/train/torus-export" --run "$RUN_DIR" --threads "$threads"
 echo
-echo "run folder: $RUN_DIR (config.toml, class_names.json, metrics.csv, best.ckpt; plots as .png and .svg: loss,"
+echo "run folder: $RUN_DIR (config.toml, input.json, class_names.json, metrics.csv, best.ckpt; plots as .png and .svg: loss,"
 echo "            precision, circular_variance, embeddings, angles; embeddings/*.npy, eval.csv, eval.json,"
 echo "            quant.csv, quant.png/.svg, export/torus_*.[ch]);"
 echo "check the exported C against the float model with: $BUILD_DIR/train/torus-export --run $RUN_DIR --check"
