@@ -2,6 +2,7 @@
 // decoding and the pixels are allocated once), then decode, convert to planar and resample.
 #include "datasets/image_folder.hpp"
 
+#include "datasets/folder_listing.hpp"
 #include "datasets/image_file.hpp"
 #include "datasets/resize.hpp"
 
@@ -15,27 +16,8 @@ namespace torus::datasets {
 namespace {
 namespace fs = std::filesystem;
 
-bool is_image_name(const std::string& name) {
-  const size_t dot = name.rfind('.');
-  if (dot == std::string::npos) return false;
-  std::string ext = name.substr(dot + 1);
-  for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return ext == "png" || ext == "jpg" || ext == "jpeg";
-}
-
-// Sorted names of the entries of `dir` that pass `keep` (hidden entries never do).
-template <class Keep>
-std::vector<std::string> sorted_entries(const fs::path& dir, Keep keep) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (!name.empty() && name[0] != '.' && keep(*it)) names.push_back(name);
-  }
-  if (ec) throw DataError(dir.string() + ": cannot list the folder (" + ec.message() + ")");
-  std::sort(names.begin(), names.end());
-  return names;
-}
+bool is_image_name(const std::string& name) { return detail::has_extension(name, {"png", "jpg", "jpeg"}); }
+using detail::sorted_entries;
 
 // Decodes one file into (channels, height, width) uint8 at `dst`.
 void load_one(const fs::path& path, int channels, int height, int width, uint8_t* dst) {
