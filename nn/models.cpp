@@ -170,10 +170,29 @@ std::unique_ptr<Network<T>> make_vgg11_bn(int64_t in_channels, const std::array<
   return std::make_unique<Network<T>>(std::move(b), w[3], output, rng);
 }
 
+template <typename T>
+std::unique_ptr<Network<T>> make_audio_cnn(int64_t in_channels, int64_t width, const OutputSpec& output, std::mt19937_64& rng) {
+  auto b = std::make_unique<Sequential<T>>();
+  int64_t in = in_channels;
+  for (int block = 0; block < 4; ++block) {
+    const int64_t out = width << block;
+    for (int layer = 0; layer < 2; ++layer) {
+      b->template emplace<Conv2d<T>>(layer ? out : in, out, 3, rng, Conv2dGeometry{1, 1, 1}, false);
+      b->template emplace<BatchNorm<T>>(out);
+      b->template emplace<ReLU<T>>();
+    }
+    b->template emplace<MaxPool2d<T>>(2);
+    in = out;
+  }
+  b->template emplace<GlobalAvgPool<T>>();
+  return std::make_unique<Network<T>>(std::move(b), in, output, rng);
+}
+
 #define TORUS_INSTANTIATE(T)                                                                                          \
   template std::unique_ptr<Network<T>> make_lenet5(int64_t, const OutputSpec&, std::mt19937_64&);                   \
   template std::unique_ptr<Network<T>> make_mlp(int64_t, const OutputSpec&, std::mt19937_64&);                      \
   template std::unique_ptr<Network<T>> make_resnet20(int64_t, int64_t, const OutputSpec&, std::mt19937_64&);        \
+  template std::unique_ptr<Network<T>> make_audio_cnn(int64_t, int64_t, const OutputSpec&, std::mt19937_64&);       \
   template std::unique_ptr<Network<T>> make_vgg11_bn(int64_t, const std::array<int64_t, 4>&, bool, const OutputSpec&, \
                                                      std::mt19937_64&);
 TORUS_INSTANTIATE(float)

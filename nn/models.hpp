@@ -15,6 +15,10 @@
 //   vgg11_bn      VGG-11 configuration A with batch norm, widths (w1, w2, w3, w4) default
 //                 (64, 128, 256, 512), max pooling (or average pooling, the Fashion-MNIST
 //                 variant), 32x32 inputs end at 1x1 -> w4 features
+//   audio_cnn     log-mel spectrograms (C, mels, frames) of any size: 4 blocks of [conv3x3 BN ReLU]
+//                 x 2 then 2x2 max pooling, at widths w, 2w, 4w, 8w, then global average pooling
+//                 over bands and time -> 8w features (the VGG-like CNN of audio tagging, PANNs'
+//                 CNN10 with its pooling kept simple)
 #pragma once
 
 #include "nn/conv2d.hpp"
@@ -52,6 +56,9 @@ std::unique_ptr<Network<T>> make_mlp(int64_t in_features, const OutputSpec& outp
 
 template <typename T>
 std::unique_ptr<Network<T>> make_resnet20(int64_t in_channels, int64_t width, const OutputSpec& output, std::mt19937_64& rng);
+
+template <typename T>
+std::unique_ptr<Network<T>> make_audio_cnn(int64_t in_channels, int64_t width, const OutputSpec& output, std::mt19937_64& rng);
 
 template <typename T>
 std::unique_ptr<Network<T>> make_vgg11_bn(int64_t in_channels, const std::array<int64_t, 4>& widths, bool average_pooling,

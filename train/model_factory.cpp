@@ -41,6 +41,7 @@ Model make_model(const TrainConfig& c, const std::vector<int64_t>& input_shape, 
     if (c.arch == "lenet5") net = nn::make_lenet5<float>(channels, out, rng);
     else if (c.arch == "mlp") net = nn::make_mlp<float>(input_shape[0] * input_shape[1] * input_shape[2], out, rng);
     else if (c.arch == "resnet20") net = nn::make_resnet20<float>(channels, c.width, out, rng);
+    else if (c.arch == "audio_cnn") net = nn::make_audio_cnn<float>(channels, c.width, out, rng);
     else if (c.arch == "vgg11_bn")
       net = nn::make_vgg11_bn<float>(channels, {c.width, 2 * c.width, 4 * c.width, 8 * c.width}, false, out, rng);
     else throw ConfigError("model.arch: unknown architecture \"" + c.arch + "\"");

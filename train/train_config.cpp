@@ -55,10 +55,10 @@ std::vector<Setting> make_settings() {
       entry("data.holdout", "most training samples held out as per-epoch queries (0: measure on the test split)", &C::holdout, 0, kBig),
       entry("data.holdout_fraction", "fraction of the training samples held out, at most data.holdout (0: exactly data.holdout)", &C::holdout_fraction, 0, 0.9),
       entry("data.references", "training images used as per-epoch references (0: all)", &C::references, 0, kBig),
-      entry("model.arch", "convnet (benchmarks.md's FmnistConvNet), lenet5, mlp, resnet20, vgg11_bn, head (features only)", &C::arch, {"convnet", "lenet5", "mlp", "resnet20", "vgg11_bn", "head"}),
+      entry("model.arch", "convnet (benchmarks.md's FmnistConvNet), lenet5, mlp, resnet20, vgg11_bn, audio_cnn (spectrograms of any size), head (features only)", &C::arch, {"convnet", "lenet5", "mlp", "resnet20", "vgg11_bn", "audio_cnn", "head"}),
       entry("model.head", "output geometry", &C::head, heads),
       entry("model.dim", "embedding dimension D (torusN: even, D/2 circles)", &C::dim, 2, 4096),
-      entry("model.width", "resnet20: first stage width; vgg11_bn: first width, doubling per stage", &C::width, 1, 1024),
+      entry("model.width", "resnet20: first stage width; vgg11_bn and audio_cnn: first width, doubling per stage", &C::width, 1, 1024),
       path(entry("model.init", "safetensors file of initial weights, names as the model's (\"\": PyTorch's default initialisation)", &C::init)),
       entry("loss.temperature", "SupCon temperature tau", &C::temperature, 1e-4, 100),
       entry("loss.base_temperature", "SupCon base temperature (the loss carries tau / base)", &C::base_temperature, 1e-4, 100),
@@ -379,7 +379,7 @@ void check_resumed_settings(const TrainConfig& config, const std::string& config
 
 nlohmann::json architecture(const TrainConfig& c, const std::vector<int64_t>& input_shape) {
   nlohmann::json a = {{"arch", c.arch}, {"head", c.head}, {"dim", c.dim}, {"input", input_shape}};
-  if (c.arch == "resnet20" || c.arch == "vgg11_bn") a["width"] = c.width;
+  if (c.arch == "resnet20" || c.arch == "vgg11_bn" || c.arch == "audio_cnn") a["width"] = c.width;
   return a;
 }
 

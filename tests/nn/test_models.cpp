@@ -95,3 +95,27 @@ TEST_CASE("LeNet-5 reaches >= 99% training accuracy on a synthetic 10-class task
   INFO("training accuracy " << double(correct) / n);
   CHECK(double(correct) / n >= 0.99);
 }
+
+TEST_CASE("the audio CNN: any spectrogram size, every head, gradients reach the first layer", "[nn][models]") {
+  std::mt19937_64 rng(2);
+  for (HeadMode mode : {HeadMode::sphere, HeadMode::torusN, HeadMode::torusC}) {
+    auto net = make_audio_cnn<float>(1, 4, OutputSpec::embedding(mode, 8), rng);
+    CHECK(unique_names(*net));
+    CHECK(net->buffers().size() == 2 * 8);  // 8 batch norms, each a mean and a variance
+    Tape<float> tape;
+    Tensor<float> x(Shape{2, 1, 32, 50});  // 32 mel bands, 50 frames: pooled 4 times, then averaged
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = float(std::sin(0.11 * double(i)));
+    const Var<float> z = (*net)(tape.constant(x));
+    CHECK(z.shape() == Shape{2, 8});
+    for (auto& [name, p] : net->parameters()) p->zero_grad();
+    tape.backward(sum(mul(z, z)));
+    const auto params = net->parameters();
+    REQUIRE(params.front().first == "backbone.0.weight");
+    const Tensor<float>& g = params.front().second->grad;
+    float largest = 0;
+    for (int64_t i = 0; i < g.numel(); ++i) largest = std::max(largest, std::fabs(g[i]));
+    CHECK(largest > 0);
+    tape.clear();
+    CHECK((*net)(tape.constant(Tensor<float>(Shape{1, 1, 64, 17}, 0.3f))).shape() == Shape{1, 8});
+  }
+}

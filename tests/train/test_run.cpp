@@ -537,3 +537,13 @@ TEST_CASE("metrics.csv from before the circular_variance column resumes, the col
   CHECK(std::isnan(again.rows()[0].circular_variance));
   CHECK(again.rows()[2].circular_variance == 0.25);
 }
+
+TEST_CASE("model.arch audio_cnn takes spectrogram-shaped inputs of any size", "[train][run]") {
+  train::TrainConfig c;
+  c.arch = "audio_cnn";
+  c.width = 4;
+  std::mt19937_64 rng(0);
+  CHECK_NOTHROW(train::make_model(c, {1, 64, 100}, rng));
+  CHECK_NOTHROW(train::make_model(c, {1, 128, 250}, rng));
+  CHECK(train::architecture(c, {1, 64, 100})["width"] == 4);
+}
