@@ -1,5 +1,6 @@
 #include "datasets/audio_folder.hpp"
 
+#include "datasets/binary_file.hpp"
 #include "datasets/folder_listing.hpp"
 #include "datasets/image_folder.hpp"
 #include "nn/io/atomic_file.hpp"
@@ -102,11 +103,8 @@ std::vector<float> clip_features(const fs::path& file, const AudioFolderOptions&
   }
   ++misses;
   if (!entry_path.empty()) {
-    try {
-      nn::io::write_file_atomic(entry_path, encode_entry(key, o.mel.n_mels, m));
-    } catch (const nn::io::IoError& e) {
-      throw DataError(std::string(e.what()) + " (the feature cache; set another cache folder or none)");
-    }
+    detail::as_data_error([&] { nn::io::write_file_atomic(entry_path, encode_entry(key, o.mel.n_mels, m)); },
+                          " (the feature cache; set another cache folder or none)");
   }
   return m;
 }

@@ -1,5 +1,6 @@
 #include "datasets/synthetic_calls.hpp"
 
+#include "datasets/binary_file.hpp"
 #include "datasets/image_file.hpp"
 #include "nn/io/atomic_file.hpp"
 
@@ -190,11 +191,8 @@ std::vector<std::string> write_synthetic_calls(const SyntheticCalls& corpus, con
       char file[32];
       std::snprintf(file, sizeof file, "clip%03d.%s", k, format.c_str());
       const std::string path = (dir / file).string();
-      try {
-        nn::io::write_file_atomic(path, encode_audio(corpus.clip(s, k), corpus.sample_rate, format));
-      } catch (const nn::io::IoError& e) {
-        throw DataError(e.what());
-      }
+      const std::string bytes = encode_audio(corpus.clip(s, k), corpus.sample_rate, format);
+      detail::as_data_error([&] { nn::io::write_file_atomic(path, bytes); });
     }
   }
   return names;
