@@ -61,6 +61,16 @@ std::vector<float> augment_spectrogram(const std::vector<float>& spec, int n_mel
   detail::Rng rng(seed);
   std::vector<float> x = random_crop(spec, n_mels, c.crop_frames, rng);
   const int64_t frames = int64_t(x.size()) / n_mels;
+  if (c.shift_frames > 0) {
+    // A circular roll: the crop keeps all its content, only its position in the window moves, as
+    // a call heard a little earlier or later.
+    const int64_t shift = rng.integer(-std::min<int64_t>(c.shift_frames, frames - 1), std::min<int64_t>(c.shift_frames, frames - 1));
+    std::vector<float> rolled(x.size());
+    for (int b = 0; b < n_mels; ++b)
+      for (int64_t t = 0; t < frames; ++t)
+        rolled[size_t(b * frames + (t + shift + frames) % frames)] = x[size_t(b * frames + t)];
+    x.swap(rolled);
+  }
   if (other && c.mix_p > 0 && rng.chance(c.mix_p)) {
     const std::vector<float> y = random_crop(*other, n_mels, frames, rng);
     const double gain = std::pow(10.0, rng.uniform(c.mix_gain_db_min, c.mix_gain_db_max) / 10);

@@ -2,6 +2,7 @@
 // features, so no clip is decoded twice. The ops run in this order, each only when it is on:
 //   1. crop: a window of crop_frames frames at a uniformly random offset; a shorter clip is
 //      repeated end to end first (tiling keeps its texture, where padding would add silence).
+//   1b. shift: a circular roll by a uniform whole number of frames in [-shift_frames, shift_frames].
 //   2. mix: with probability mix_p, another clip of the same class (cropped the same way) is added
 //      in the power domain at a gain uniform in [mix_gain_db_min, mix_gain_db_max] relative to it.
 //   3. noise: with probability noise_p, white noise whose power per band is the clip's mean power
@@ -20,6 +21,7 @@ namespace torus::datasets {
 
 struct AudioAugmentConfig {
   int64_t crop_frames = 0;  // 0: the whole clip
+  int64_t shift_frames = 0;
   double mix_p = 0, mix_gain_db_min = -12, mix_gain_db_max = 0;
   double noise_p = 0, snr_db_min = 5, snr_db_max = 30;
   double gain_db = 0;

@@ -1,5 +1,7 @@
 #include "datasets/audio_folder.hpp"
 
+#include "datasets/audio_manifest.hpp"
+
 #include "datasets/binary_file.hpp"
 #include "datasets/folder_listing.hpp"
 #include "datasets/image_folder.hpp"
@@ -7,7 +9,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -73,11 +77,38 @@ bool decode_entry(const std::string& bytes, const std::string& key, int n_mels, 
   return take(m.data(), m.size() * sizeof(float));
 }
 
-std::vector<float> clip_features(const fs::path& file, const AudioFolderOptions& o, const std::string& settings,
+// One clip to load: a whole file, or a segment [start, end) seconds of it (a manifest row).
+struct ClipItem {
+  fs::path file;
+  std::string relative;  // as listed: relative to the folder or the manifest, for messages and files
+  int label = 0;
+  double start = 0, end = -1;  // seconds; end -1: to the end of the file
+  bool segment() const { return start > 0 || end >= 0; }
+};
+
+// The samples of [start, end) seconds; a segment beyond the file's end is an error, not silence.
+std::vector<float> cut_segment(const ClipItem& c, const std::vector<float>& samples, int rate) {
+  const double total = double(samples.size()) / rate;
+  const int64_t first = int64_t(std::llround(c.start * rate));
+  const int64_t last = c.end < 0 ? int64_t(samples.size()) : std::min<int64_t>(int64_t(std::llround(c.end * rate)), int64_t(samples.size()));
+  if (first >= int64_t(samples.size()) || last - first < 1)
+    throw DataError(c.file.string() + ": segment " + std::to_string(c.start) + " s to " +
+                    (c.end < 0 ? std::string("the end") : std::to_string(c.end) + " s") + " lies outside the recording (" +
+                    std::to_string(total) + " s)");
+  if (c.end >= 0 && c.end > total + 0.5 / rate)
+    throw DataError(c.file.string() + ": segment end " + std::to_string(c.end) + " s is after the recording's end (" +
+                    std::to_string(total) + " s)");
+  return std::vector<float>(samples.begin() + first, samples.begin() + last);
+}
+
+std::vector<float> clip_features(const ClipItem& clip, const AudioFolderOptions& o, const std::string& settings,
                                  std::atomic<int64_t>& hits, std::atomic<int64_t>& misses) {
+  const fs::path& file = clip.file;
   std::string key, entry_path;
   if (!o.cache_dir.empty()) {
-    key = settings + "\n" + file_key(file);
+    char segment[80] = "";
+    if (clip.segment()) std::snprintf(segment, sizeof segment, "\nsegment %.17g %.17g", clip.start, clip.end);
+    key = settings + "\n" + file_key(file) + segment;
     char name[32];
     std::snprintf(name, sizeof name, "%016llx.logmel", static_cast<unsigned long long>(fnv1a(key)));
     entry_path = (fs::path(o.cache_dir) / name).string();
@@ -97,7 +128,7 @@ std::vector<float> clip_features(const fs::path& file, const AudioFolderOptions&
   const Audio audio = read_audio(file.string(), o.mel.sample_rate, o.limits);
   std::vector<float> m;
   try {
-    m = log_mel(o.mel, audio.samples);
+    m = clip.segment() ? log_mel(o.mel, cut_segment(clip, audio.samples, audio.sample_rate)) : log_mel(o.mel, audio.samples);
   } catch (const std::invalid_argument& e) {
     throw DataError(file.string() + ": " + e.what());
   }
@@ -119,36 +150,18 @@ std::string feature_settings_text(const AudioFolderOptions& o) {
   return buf;
 }
 
-AudioFolder load_audio_folder(const std::string& root, const AudioFolderOptions& o, const std::vector<std::string>* classes) {
-  validate(o.mel);
-  const std::vector<std::string> found = image_folder_classes(root);
+namespace {
+// Every clip in parallel; results land in their own slots, so the order is the listing's.
+AudioFolder load_clips(const std::vector<ClipItem>& items, std::vector<std::string> class_names, const std::string& source,
+                       const AudioFolderOptions& o) {
   AudioFolder set;
   set.n_mels = o.mel.n_mels;
-  set.class_names = classes ? *classes : found;
-  struct Item {
-    std::string relative;
-    int label;
-  };
-  std::vector<Item> items;
-  for (const std::string& cls : found) {
-    const auto it = std::find(set.class_names.begin(), set.class_names.end(), cls);
-    if (it == set.class_names.end())
-      throw DataError((fs::path(root) / cls).string() + ": class folder \"" + cls + "\" is not one of the " +
-                      std::to_string(set.class_names.size()) + " training classes");
-    const auto clips = detail::sorted_entries(fs::path(root) / cls, [](const fs::directory_entry& e) {
-      std::error_code ec;
-      return !e.is_directory(ec) && detail::has_extension(e.path().filename().string(), {"wav", "flac", "ogg", "oga", "mp3"});
-    });
-    if (clips.empty())
-      throw DataError((fs::path(root) / cls).string() + ": class folder without sound files (expected .wav, .flac, .ogg or .mp3)");
-    for (const std::string& c : clips) items.push_back({(fs::path(cls) / c).string(), int(it - set.class_names.begin())});
-  }
+  set.class_names = std::move(class_names);
   if (!o.cache_dir.empty()) {
     std::error_code ec;
     fs::create_directories(o.cache_dir, ec);
     if (ec) throw DataError(o.cache_dir + ": cannot create the feature cache folder (" + ec.message() + ")");
   }
-  // Every clip in parallel; results land in their own slots, so the order is the listing's.
   const std::string settings = feature_settings_text(o);
   std::vector<std::vector<float>> features(items.size());
   std::vector<std::string> errors(items.size());
@@ -158,7 +171,7 @@ AudioFolder load_audio_folder(const std::string& root, const AudioFolderOptions&
   const auto work = [&] {
     for (size_t i; !stop && (i = next++) < items.size();) {
       try {
-        features[i] = clip_features(fs::path(root) / items[i].relative, o, settings, hits, misses);
+        features[i] = clip_features(items[i], o, settings, hits, misses);
       } catch (const DataError& e) {
         errors[i] = e.what();
         if (!o.skip_bad) stop = true;
@@ -181,8 +194,76 @@ AudioFolder load_audio_folder(const std::string& root, const AudioFolderOptions&
     set.spectrograms.push_back(std::move(features[i]));
   }
   set.cache_hits = hits, set.cache_misses = misses;
-  if (set.spectrograms.empty()) throw DataError(root + ": no clip could be read (" + std::to_string(set.skipped.size()) + " skipped)");
+  if (set.spectrograms.empty()) throw DataError(source + ": no clip could be read (" + std::to_string(set.skipped.size()) + " skipped)");
   return set;
+}
+}  // namespace
+
+AudioFolder load_audio_folder(const std::string& root, const AudioFolderOptions& o, const std::vector<std::string>* classes) {
+  validate(o.mel);
+  const std::vector<std::string> found = image_folder_classes(root);
+  const std::vector<std::string> class_names = classes ? *classes : found;
+  std::vector<ClipItem> items;
+  for (const std::string& cls : found) {
+    const auto it = std::find(class_names.begin(), class_names.end(), cls);
+    if (it == class_names.end())
+      throw DataError((fs::path(root) / cls).string() + ": class folder \"" + cls + "\" is not one of the " +
+                      std::to_string(class_names.size()) + " training classes");
+    const auto clips = detail::sorted_entries(fs::path(root) / cls, [](const fs::directory_entry& e) {
+      std::error_code ec;
+      return !e.is_directory(ec) && detail::has_extension(e.path().filename().string(), {"wav", "flac", "ogg", "oga", "mp3"});
+    });
+    if (clips.empty())
+      throw DataError((fs::path(root) / cls).string() + ": class folder without sound files (expected .wav, .flac, .ogg or .mp3)");
+    for (const std::string& c : clips) {
+      ClipItem item;
+      item.relative = (fs::path(cls) / c).string();
+      item.file = fs::path(root) / item.relative;
+      item.label = int(it - class_names.begin());
+      items.push_back(std::move(item));
+    }
+  }
+  return load_clips(items, class_names, root, o);
+}
+
+AudioFolder load_audio_manifest(const std::string& manifest, const AudioFolderOptions& o, const std::vector<std::string>* classes) {
+  validate(o.mel);
+  const std::vector<ManifestRow> rows = read_audio_manifest(manifest);
+  std::vector<std::string> class_names;
+  if (classes) {
+    class_names = *classes;
+  } else {
+    for (const ManifestRow& r : rows) class_names.push_back(r.label);
+    std::sort(class_names.begin(), class_names.end());
+    class_names.erase(std::unique(class_names.begin(), class_names.end()), class_names.end());
+  }
+  const fs::path base = fs::path(manifest).parent_path();
+  std::vector<ClipItem> items;
+  for (const ManifestRow& r : rows) {
+    const auto it = std::find(class_names.begin(), class_names.end(), r.label);
+    if (it == class_names.end())
+      throw DataError(manifest + ":" + std::to_string(r.line) + ": field 'label': \"" + r.label + "\" is not one of the " +
+                      std::to_string(class_names.size()) + " training classes");
+    ClipItem item;
+    item.relative = r.path;
+    item.file = fs::path(r.path).is_absolute() ? fs::path(r.path) : base / r.path;
+    item.label = int(it - class_names.begin());
+    item.start = r.start, item.end = r.end;
+    items.push_back(std::move(item));
+  }
+  return load_clips(items, class_names, manifest, o);
+}
+
+AudioFolder AudioFolder::subset(const std::vector<int64_t>& indices) const {
+  AudioFolder out;
+  out.n_mels = n_mels;
+  out.class_names = class_names;
+  for (const int64_t i : indices) {
+    out.labels.push_back(labels.at(size_t(i)));
+    out.files.push_back(files.at(size_t(i)));
+    out.spectrograms.push_back(spectrograms.at(size_t(i)));
+  }
+  return out;
 }
 
 }  // namespace torus::datasets

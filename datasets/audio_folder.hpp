@@ -35,11 +35,20 @@ struct AudioFolder {
   std::vector<std::string> skipped;             // "file: reason", with skip_bad
   int64_t cache_hits = 0, cache_misses = 0;
   int64_t frames(size_t clip) const { return int64_t(spectrograms[clip].size()) / n_mels; }
+  int64_t size() const { return int64_t(spectrograms.size()); }
+  int classes() const { return int(class_names.size()); }
+  // The clips at `indices`, in that order (class names and settings kept).
+  AudioFolder subset(const std::vector<int64_t>& indices) const;
 };
 
 // The whole folder; with `classes`, a split labelled by that list (a folder not in it is refused).
 AudioFolder load_audio_folder(const std::string& root, const AudioFolderOptions& options,
                               const std::vector<std::string>* classes = nullptr);
+
+// The clips a CSV manifest lists (audio_manifest.hpp), each a whole file or a segment of one;
+// classes numbered by their sorted names, or by `classes` (a label not in it is refused).
+AudioFolder load_audio_manifest(const std::string& manifest, const AudioFolderOptions& options,
+                                const std::vector<std::string>* classes = nullptr);
 
 // The text every cache key of `options` contains: each feature setting by name.
 std::string feature_settings_text(const AudioFolderOptions& options);

@@ -4,6 +4,7 @@
 #include "datasets/batch_loader.hpp"
 
 #include "datasets/shuffle.hpp"
+#include "datasets/splitmix_rng.hpp"
 
 #include <algorithm>
 #include <random>
@@ -57,6 +58,53 @@ BatchLoader::BatchLoader(const FeatureSet& features, LoaderConfig config) : feat
   n_ = features.n;
   out_h_ = 1;
   out_w_ = int(features.dim);
+  validate_config();
+  worker_ = std::thread(&BatchLoader::run, this);
+}
+
+namespace {
+void check_band_normalization(const AudioFolder& clips, const AugmentConfig& norm, const char* who) {
+  if (clips.n_mels < 1 || int64_t(norm.mean.size()) != clips.n_mels || int64_t(norm.std.size()) != clips.n_mels)
+    throw std::invalid_argument(std::string(who) + ": " + std::to_string(norm.mean.size()) + " means and " +
+                                std::to_string(norm.std.size()) + " standard deviations for " + std::to_string(clips.n_mels) +
+                                " mel bands; expected one of each per band");
+  for (const float s : norm.std)
+    if (!(s > 0)) throw std::invalid_argument(std::string(who) + ": a band's standard deviation is " + std::to_string(s) + ", expected > 0");
+}
+
+// (x - mean_b) / std_b of a (n_mels, frames) spectrogram into dst.
+void normalize_bands(const std::vector<float>& x, int n_mels, const AugmentConfig& norm, float* dst) {
+  const size_t frames = x.size() / size_t(n_mels);
+  for (int b = 0; b < n_mels; ++b) {
+    const float m = norm.mean[size_t(b)], inv = 1.0f / norm.std[size_t(b)];
+    for (size_t t = 0; t < frames; ++t) dst[size_t(b) * frames + t] = (x[size_t(b) * frames + t] - m) * inv;
+  }
+}
+}  // namespace
+
+BatchLoader::BatchLoader(const AudioFolder& clips, LoaderConfig config) : clips_(&clips), config_(std::move(config)) {
+  if (clips.size() < 1 || int64_t(clips.labels.size()) != clips.size() || int64_t(clips.files.size()) != clips.size())
+    throw std::invalid_argument("BatchLoader: a clip set of " + std::to_string(clips.size()) + " spectrograms, " +
+                                std::to_string(clips.labels.size()) + " labels and " + std::to_string(clips.files.size()) +
+                                " files; expected at least one clip and one label and file per clip");
+  if (config_.audio.crop_frames < 1)
+    throw std::invalid_argument("BatchLoader: clips need a crop length (audio.crop_frames >= 1), got " +
+                                std::to_string(config_.audio.crop_frames));
+  check_band_normalization(clips, config_.augment, "BatchLoader");
+  class_clips_.resize(size_t(clips.classes()));
+  for (int64_t i = 0; i < clips.size(); ++i) {
+    const int label = clips.labels[size_t(i)];
+    if (label < 0 || label >= clips.classes())
+      throw DataError("BatchLoader: label " + std::to_string(label) + " of clip " + clips.files[size_t(i)] + " is outside [0, " +
+                      std::to_string(clips.classes()) + ")");
+    if (clips.spectrograms[size_t(i)].empty() || clips.spectrograms[size_t(i)].size() % size_t(clips.n_mels) != 0)
+      throw DataError("BatchLoader: clip " + clips.files[size_t(i)] + " holds " + std::to_string(clips.spectrograms[size_t(i)].size()) +
+                      " values, not whole frames of " + std::to_string(clips.n_mels) + " bands");
+    class_clips_[size_t(label)].push_back(i);
+  }
+  n_ = clips.size();
+  out_h_ = clips.n_mels;
+  out_w_ = int(config_.audio.crop_frames);
   validate_config();
   worker_ = std::thread(&BatchLoader::run, this);
 }
@@ -162,6 +210,7 @@ void BatchLoader::run() {
 void BatchLoader::build(int64_t epoch, uint64_t generation, Batch& b) const {
   const int64_t count = int64_t(b.indices.size()), views = config_.views;
   const bool images = images_ != nullptr;
+  if (clips_) return build_clips(epoch, generation, b);
   b.count = count;
   b.views = views;
   b.channels = images ? images_->channels : 1;
@@ -191,6 +240,46 @@ void BatchLoader::build(int64_t epoch, uint64_t generation, Batch& b) const {
       }
       if (v == 0) b.labels[size_t(i)] = images ? images_->labels[size_t(index)] : features_->labels[size_t(index)];
     }
+}
+
+void BatchLoader::build_clips(int64_t epoch, uint64_t generation, Batch& b) const {
+  const AudioFolder& s = *clips_;
+  const int64_t count = int64_t(b.indices.size()), views = config_.views;
+  b.count = count, b.views = views;
+  b.channels = 1, b.height = out_h_, b.width = out_w_;
+  const int64_t size = int64_t(out_h_) * out_w_;
+  b.pixels.resize(size_t(views * count * size));
+  b.labels.resize(size_t(count));
+  for (int64_t v = 0; v < views; ++v)
+    for (int64_t i = 0; i < count; ++i) {
+      if (stopping_ || live_generation_ != generation) return;
+      const int64_t index = b.indices[size_t(i)];
+      const uint64_t seed = sample_seed(config_.seed, epoch, index, int(v));
+      // The clip mixed in: another of the same class (itself when the class has one clip).
+      const std::vector<float>* other = nullptr;
+      if (config_.audio.mix_p > 0) {
+        const std::vector<int64_t>& same = class_clips_[size_t(s.labels[size_t(index)])];
+        detail::Rng pick(seed ^ 0x6d69782d636c6970ULL);
+        other = &s.spectrograms[size_t(same[size_t(pick.integer(0, int64_t(same.size()) - 1))])];
+      }
+      const std::vector<float> x = augment_spectrogram(s.spectrograms[size_t(index)], s.n_mels, other, config_.audio, seed);
+      normalize_bands(x, s.n_mels, config_.augment, b.pixels.data() + (v * count + i) * size);
+      if (v == 0) b.labels[size_t(i)] = s.labels[size_t(index)];
+    }
+}
+
+void audio_eval_batch(const AudioFolder& clips, int64_t first, int64_t count, const AugmentConfig& norm, int64_t crop_frames,
+                      std::vector<float>& out) {
+  if (first < 0 || count < 0 || first + count > clips.size())
+    throw std::out_of_range("audio_eval_batch: clips [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                            ") outside [0, " + std::to_string(clips.size()) + ")");
+  if (crop_frames < 1) throw std::invalid_argument("audio_eval_batch: crop_frames " + std::to_string(crop_frames) + ", expected >= 1");
+  check_band_normalization(clips, norm, "audio_eval_batch");
+  const int64_t size = clips.n_mels * crop_frames;
+  out.resize(size_t(count * size));
+  for (int64_t i = 0; i < count; ++i)
+    normalize_bands(centre_crop(clips.spectrograms[size_t(first + i)], clips.n_mels, crop_frames), clips.n_mels, norm,
+                    out.data() + i * size);
 }
 
 void eval_batch(const ImageSet& images, int64_t first, int64_t count, const AugmentConfig& norm, int out_h, int out_w,

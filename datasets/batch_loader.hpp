@@ -8,6 +8,8 @@
 // are meant for one caller thread (the training loop); the class is not a shared queue.
 #pragma once
 
+#include "datasets/audio_augment.hpp"
+#include "datasets/audio_folder.hpp"
 #include "datasets/augment.hpp"
 #include "datasets/image_set.hpp"
 #include "datasets/npy.hpp"
@@ -38,6 +40,9 @@ struct LoaderConfig {
   uint64_t seed = 0;
   int out_height = 0, out_width = 0;  // 0: the images' own size
   AugmentConfig augment;              // also carries mean / std used when augmentation is off
+  // Spectrogram clips: crop_frames (required) and the augmentation; augment.mean / std then hold
+  // one value per mel band.
+  AudioAugmentConfig audio;
 };
 
 class BatchLoader {
@@ -47,9 +52,14 @@ class BatchLoader {
   // Feature rows as (1, 1, dim) images: no augmentation and no normalisation, `views` identical
   // copies of each row. Keeps a reference, as above.
   BatchLoader(const FeatureSet& features, LoaderConfig config);
+  // Log-mel clips as (1, n_mels, audio.crop_frames) inputs: each view a random crop augmented by
+  // config.audio (a mixed-in clip is another clip of the same class, drawn from the view's seed),
+  // then normalised per band by augment.mean / augment.std. Keeps a reference, as above.
+  BatchLoader(const AudioFolder& clips, LoaderConfig config);
   // A temporary set would be gone before the first batch.
   BatchLoader(ImageSet&&, LoaderConfig) = delete;
   BatchLoader(FeatureSet&&, LoaderConfig) = delete;
+  BatchLoader(AudioFolder&&, LoaderConfig) = delete;
   ~BatchLoader();  // stops and joins the worker, also mid-epoch and after an exception
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -69,9 +79,12 @@ class BatchLoader {
   void validate_config() const;
   void run();  // the worker's loop
   void build(int64_t epoch, uint64_t generation, Batch& batch) const;  // fills batch for its batch.indices
+  void build_clips(int64_t epoch, uint64_t generation, Batch& batch) const;
 
   const ImageSet* images_ = nullptr;
   const FeatureSet* features_ = nullptr;
+  const AudioFolder* clips_ = nullptr;
+  std::vector<std::vector<int64_t>> class_clips_;  // clips: indices of each class, for mixing
   LoaderConfig config_;
   int64_t n_ = 0;
   int out_h_ = 0, out_w_ = 0;
@@ -99,5 +112,10 @@ class BatchLoader {
 // into `out`, (count, C, out_h, out_w); out_h / out_w 0 mean the images' own size.
 void eval_batch(const ImageSet& images, int64_t first, int64_t count, const AugmentConfig& norm, int out_h, int out_w,
                 std::vector<float>& out);
+
+// The centre crop of clips [first, first + count), crop_frames wide, normalised per band by
+// norm.mean / norm.std (n_mels values each), into `out` (count, 1, n_mels, crop_frames).
+void audio_eval_batch(const AudioFolder& clips, int64_t first, int64_t count, const AugmentConfig& norm, int64_t crop_frames,
+                      std::vector<float>& out);
 
 }  // namespace torus::datasets

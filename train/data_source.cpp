@@ -3,9 +3,13 @@
 #include "datasets/batch_loader.hpp"
 #include "datasets/cifar.hpp"
 #include "datasets/idx.hpp"
+#include "datasets/audio_manifest.hpp"
 #include "datasets/image_folder.hpp"
 #include "datasets/shuffle.hpp"
 
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
 
 namespace torus::train {
 
@@ -30,6 +34,62 @@ Split image_split(datasets::ImageSet set) {
   return s;
 }
 
+Split audio_split(datasets::AudioFolder set, int64_t crop_frames) {
+  Split s;
+  s.is_images = false;
+  s.is_audio = true;
+  s.audio = std::move(set);
+  s.crop_frames = crop_frames;
+  return s;
+}
+
+// data.cache, or the user's cache folder: features are per user and machine, never beside the
+// recordings (an archive is often read-only or shared).
+std::string feature_cache_dir(const TrainConfig& c) {
+  if (!c.cache.empty()) return c.cache;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/torus/log-mel";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/torus/log-mel";
+  return (std::filesystem::temp_directory_path() / "torus-log-mel").string();
+}
+
+bool is_manifest(const std::string& path) {
+  return path.size() > 4 && (path.compare(path.size() - 4, 4, ".csv") == 0 || path.compare(path.size() - 4, 4, ".CSV") == 0);
+}
+
+// The classes of the training folder or manifest, all of them (held-out ones included).
+std::vector<std::string> audio_classes(const TrainConfig& c) {
+  if (!is_manifest(c.path)) return datasets::image_folder_classes(c.path);
+  std::vector<std::string> names;
+  for (const datasets::ManifestRow& r : datasets::read_audio_manifest(c.path)) names.push_back(r.label);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+// The clips of `split` of an audio run: labels numbered over every class of the training source;
+// "fewshot" keeps the held-out classes, the others leave them out.
+Split load_audio_split(const TrainConfig& c, const std::string& split) {
+  const std::string path = split == "test" ? c.test_path : c.path;
+  if (path.empty()) throw ConfigError("data.test_path: the audio-folder dataset has no test split configured");
+  const std::vector<std::string> classes = audio_classes(c);
+  const std::vector<std::string> held_out = fewshot_class_names(c, classes);
+  if (split == "fewshot" && held_out.empty())
+    throw ConfigError("data.fewshot_classes: the fewshot split holds the classes it leaves out of training, and it is 0");
+  datasets::AudioFolderOptions o = audio_options(c);
+  // A test folder may lack some classes: labels always follow the training source's class list.
+  datasets::AudioFolder all = is_manifest(path) ? datasets::load_audio_manifest(path, o, &classes)
+                                                : datasets::load_audio_folder(path, o, &classes);
+  for (const std::string& bad : all.skipped) std::fprintf(stderr, "torus: skipped %s\n", bad.c_str());
+  std::vector<int64_t> keep;
+  for (int64_t i = 0; i < all.size(); ++i) {
+    const std::string& name = classes[size_t(all.labels[size_t(i)])];
+    const bool fewshot = std::binary_search(held_out.begin(), held_out.end(), name);
+    if (fewshot == (split == "fewshot")) keep.push_back(i);
+  }
+  if (keep.empty()) throw datasets::DataError(path + ": no clip left for the " + split + " split");
+  return audio_split(keep.size() == size_t(all.size()) ? std::move(all) : all.subset(keep), c.crop_frames);
+}
+
 Split feature_split(datasets::FeatureSet set) {
   Split s;
   s.is_images = false;
@@ -52,6 +112,78 @@ int64_t holdout_count(const TrainConfig& c, int64_t n) {
   return std::min(c.holdout, std::max<int64_t>(1, int64_t(c.holdout_fraction * double(n))));
 }
 
+std::vector<int64_t> Split::input_shape() const {
+  if (is_images) return {images.channels, images.height, images.width};
+  if (is_audio) return {1, audio.n_mels, crop_frames};
+  return {features.dim};
+}
+
+datasets::AudioFolderOptions audio_options(const TrainConfig& c) {
+  datasets::AudioFolderOptions o;
+  o.mel.sample_rate = int(c.sample_rate);
+  o.mel.n_fft = int(c.n_fft);
+  o.mel.hop = int(c.hop);
+  o.mel.n_mels = int(c.n_mels);
+  o.mel.f_min = c.f_min, o.mel.f_max = c.f_max;
+  o.mel.scale = c.mel_scale == "slaney" ? datasets::MelScale::slaney : datasets::MelScale::htk;
+  o.mel.slaney_norm = c.mel_norm;
+  o.cache_dir = feature_cache_dir(c);
+  o.skip_bad = c.skip_bad;
+  o.threads = int(c.threads);
+  return o;
+}
+
+datasets::AudioAugmentConfig audio_augmentation(const TrainConfig& c) {
+  datasets::AudioAugmentConfig a;
+  a.crop_frames = c.crop_frames;
+  a.shift_frames = c.time_shift;
+  a.gain_db = c.gain_db;
+  a.noise_p = c.noise_p, a.snr_db_min = c.snr_min, a.snr_db_max = c.snr_max;
+  a.mix_p = c.mix_p;
+  a.time_masks = int(c.time_masks), a.time_mask = int(c.time_mask);
+  a.freq_masks = int(c.freq_masks), a.freq_mask = int(c.freq_mask);
+  return a;
+}
+
+datasets::AugmentConfig band_statistics(const datasets::AudioFolder& clips) {
+  const int bands = clips.n_mels;
+  std::vector<double> sum(size_t(bands), 0.0), sum_sq(size_t(bands), 0.0);
+  int64_t frames = 0;
+  for (size_t i = 0; i < clips.spectrograms.size(); ++i) {
+    const std::vector<float>& x = clips.spectrograms[i];
+    const int64_t f = clips.frames(i);
+    for (int b = 0; b < bands; ++b)
+      for (int64_t t = 0; t < f; ++t) {
+        const double v = x[size_t(b * f + t)];
+        sum[size_t(b)] += v, sum_sq[size_t(b)] += v * v;
+      }
+    frames += f;
+  }
+  datasets::AugmentConfig a;
+  a.mean.clear(), a.std.clear();  // the image default of one channel
+  for (int b = 0; b < bands; ++b) {
+    const double mean = sum[size_t(b)] / double(std::max<int64_t>(frames, 1));
+    const double var = std::max(0.0, sum_sq[size_t(b)] / double(std::max<int64_t>(frames, 1)) - mean * mean);
+    a.mean.push_back(float(mean));
+    // A band that never changes (silence at the floor) keeps unit scale instead of dividing by 0.
+    a.std.push_back(var > 1e-6 ? float(std::sqrt(var)) : 1.0f);
+  }
+  return a;
+}
+
+std::vector<std::string> fewshot_class_names(const TrainConfig& c, const std::vector<std::string>& class_names) {
+  if (c.fewshot_classes == 0) return {};
+  const int64_t n = int64_t(class_names.size());
+  if (c.fewshot_classes > n - 2)
+    throw ConfigError("data.fewshot_classes: " + std::to_string(c.fewshot_classes) + " held-out classes of " + std::to_string(n) +
+                      " leave fewer than the 2 that contrastive training needs");
+  const std::vector<int64_t> order = datasets::seeded_permutation(n, kSplitSeed + 2);
+  std::vector<std::string> out;
+  for (int64_t i = 0; i < c.fewshot_classes; ++i) out.push_back(class_names[size_t(order[size_t(i)])]);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void Split::inputs(int64_t first, int64_t count, const datasets::AugmentConfig& normalization,
                    std::vector<float>& out) const {
   if (first < 0 || count < 0 || first + count > size())
@@ -59,6 +191,8 @@ void Split::inputs(int64_t first, int64_t count, const datasets::AugmentConfig& 
                             ") outside [0, " + std::to_string(size()) + ")");
   if (is_images) {
     datasets::eval_batch(images, first, count, normalization, int(images.height), int(images.width), out);
+  } else if (is_audio) {
+    datasets::audio_eval_batch(audio, first, count, normalization, crop_frames, out);
   } else {
     out.assign(features.values.begin() + first * features.dim, features.values.begin() + (first + count) * features.dim);
   }
@@ -67,7 +201,11 @@ void Split::inputs(int64_t first, int64_t count, const datasets::AugmentConfig& 
 Split Split::subset(const std::vector<int64_t>& indices) const {
   Split s;
   s.is_images = is_images;
-  if (is_images) {
+  s.is_audio = is_audio;
+  s.crop_frames = crop_frames;
+  if (is_audio) {
+    s.audio = audio.subset(indices);
+  } else if (is_images) {
     auto& o = s.images;
     o.n = int64_t(indices.size()), o.channels = images.channels, o.height = images.height, o.width = images.width;
     o.classes = images.classes;
@@ -145,6 +283,8 @@ Split load_split(const TrainConfig& c, const std::string& split, std::vector<std
     s = image_split(split == "train" ? datasets::load_image_folder(root, channels, side, side)
                                      : datasets::load_image_folder(root, channels, side, side,
                                                                    datasets::image_folder_classes(c.path)));
+  } else if (c.dataset == "audio-folder") {
+    s = load_audio_split(c, split);
   } else if (c.dataset == "features") {
     const std::string file = split == "train" ? c.path : c.test_path;
     const std::string labels = split == "train" ? c.labels : c.test_labels;
@@ -154,6 +294,7 @@ Split load_split(const TrainConfig& c, const std::string& split, std::vector<std
     throw ConfigError("data.dataset: unknown dataset \"" + c.dataset + "\"");
   }
   if (class_names && s.is_images && !s.images.class_names.empty()) *class_names = s.images.class_names;
+  if (class_names && s.is_audio) *class_names = s.audio.class_names;
   return s;
 }
 
@@ -162,14 +303,15 @@ Dataset load_dataset(const TrainConfig& c) {
   d.name = c.dataset;
   d.normalization = dataset_normalization(c);
   const Split all = load_split(c, "train", &d.class_names);
-  d.has_test = !((c.dataset == "folder" || c.dataset == "features") && c.test_path.empty());
+  d.has_test = !((c.dataset == "folder" || c.dataset == "features" || c.dataset == "audio-folder") && c.test_path.empty());
   if (d.has_test) d.test = load_split(c, "test");
+  d.input_shape = all.input_shape();
   if (all.is_images) {
-    d.input_shape = {all.images.channels, all.images.height, all.images.width};
     d.classes = all.images.classes;
     d.normalization.validate(int(all.images.channels));
+  } else if (all.is_audio) {
+    d.classes = all.audio.classes();
   } else {
-    d.input_shape = {all.features.dim};
     d.classes = all.features.classes;
   }
   if (d.has_test && d.test.is_images &&
@@ -204,6 +346,9 @@ Dataset load_dataset(const TrainConfig& c) {
   pick.resize(size_t(refs));
   std::sort(pick.begin(), pick.end());
   d.references = d.train.subset(pick);
+  // Audio inputs are normalised per mel band by the training clips' own statistics (held-out
+  // queries excluded, as a test set would be).
+  if (d.train.is_audio) d.normalization = band_statistics(d.train.audio);
   return d;
 }
 

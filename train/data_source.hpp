@@ -5,6 +5,8 @@
 // is one.
 #pragma once
 
+#include "datasets/audio_augment.hpp"
+#include "datasets/audio_folder.hpp"
 #include "datasets/augment.hpp"
 #include "datasets/image_set.hpp"
 #include "datasets/npy.hpp"
@@ -22,13 +24,21 @@ inline constexpr float kFashionMnistMean = 0.2860f, kFashionMnistStd = 0.3530f;
 
 struct Split {
   bool is_images = true;
+  bool is_audio = false;          // log-mel spectrograms of clips (is_images is then false)
   datasets::ImageSet images;      // when is_images
-  datasets::FeatureSet features;  // otherwise
+  datasets::FeatureSet features;  // when neither
+  datasets::AudioFolder audio;    // when is_audio
+  int64_t crop_frames = 0;        // audio: frames of one input (the centre crop at evaluation)
 
-  int64_t size() const { return is_images ? images.n : features.n; }
-  const std::vector<int>& labels() const { return is_images ? images.labels : features.labels; }
+  int64_t size() const { return is_images ? images.n : is_audio ? audio.size() : features.n; }
+  const std::vector<int>& labels() const { return is_images ? images.labels : is_audio ? audio.labels : features.labels; }
+  // The sample's file relative to its folder or manifest (image and audio folders), "" otherwise.
+  const std::vector<std::string>& files() const { return is_images ? images.files : audio.files; }
+  // The input shape: (C, H, W), (1, n_mels, crop_frames) or (F).
+  std::vector<int64_t> input_shape() const;
   // Model inputs of samples [first, first + count), no augmentation: normalised pixels
-  // (count, C, H, W), or the feature rows (count, F).
+  // (count, C, H, W), centre crops normalised per mel band (count, 1, n_mels, crop_frames) (the
+  // normalisation then holds a mean and std per band), or the feature rows (count, F).
   void inputs(int64_t first, int64_t count, const datasets::AugmentConfig& normalization, std::vector<float>& out) const;
   // The samples at `indices`, in that order.
   Split subset(const std::vector<int64_t>& indices) const;
@@ -52,7 +62,9 @@ struct Dataset {
 // Throws (datasets::DataError, ConfigError) with the file or key named.
 Dataset load_dataset(const TrainConfig& config);
 
-// One split of the configured source only ("train" or "test"), for torus-embed.
+// One split of the configured source only, for torus-embed: "train", "test", or for an audio folder
+// with data.fewshot_classes "fewshot" (the clips of the held-out classes, from data.path). The
+// train and test splits of such a folder leave those classes out.
 Split load_split(const TrainConfig& config, const std::string& split, std::vector<std::string>* class_names = nullptr);
 
 // An image folder's channels and side: data.channels and data.image_size, or where they are 0,
@@ -67,8 +79,23 @@ FolderImageShape folder_image_shape(const TrainConfig& config);
 // when data.holdout is 0 (the test split measures).
 int64_t holdout_count(const TrainConfig& config, int64_t n);
 
-// The per-channel mean and std of the configured source (images) with every random op off.
+// The per-channel mean and std of the configured source (images) with every random op off; for
+// audio, no values: the per-band statistics come from the training clips (band_statistics).
 datasets::AugmentConfig dataset_normalization(const TrainConfig& config);
+
+// The mean and standard deviation of every mel band over all frames of the clips (what an audio
+// run normalises its inputs with, computed on its training split and kept in input.json).
+datasets::AugmentConfig band_statistics(const datasets::AudioFolder& clips);
+
+// The classes data.fewshot_classes holds out (by name, sorted), drawn from the class list by a
+// fixed seed; empty when the setting is 0. ConfigError when it would leave fewer than two classes.
+std::vector<std::string> fewshot_class_names(const TrainConfig& config, const std::vector<std::string>& class_names);
+
+// The log-mel settings of an audio run.
+datasets::AudioFolderOptions audio_options(const TrainConfig& config);
+
+// The audio augmentation the configuration asks for (crop_frames included).
+datasets::AudioAugmentConfig audio_augmentation(const TrainConfig& config);
 
 // The training augmentation the configuration asks for, on top of the dataset's normalisation.
 datasets::AugmentConfig augmentation(const TrainConfig& config, const datasets::AugmentConfig& normalization);

@@ -30,7 +30,7 @@ std::vector<std::string> parse_splits(const std::string& text, std::string& bad)
   std::stringstream ss(text);
   std::string s;
   while (std::getline(ss, s, ',')) {
-    if (s != "train" && s != "test") {
+    if (s != "train" && s != "test" && s != "fewshot") {
       bad = s;
       return {};
     }
@@ -67,8 +67,8 @@ nlohmann::json write_split(train::Model& model, const train::Split& data, const 
                static_cast<long long>(z.cols()), stem.c_str());
   // Which input each row came from: a file of an image folder, else the record's index in the split.
   nlohmann::json rows = nlohmann::json::array();
-  if (data.is_images && !data.images.files.empty()) {
-    for (const std::string& f : data.images.files) rows.push_back(f);
+  if ((data.is_images || data.is_audio) && !data.files().empty()) {
+    for (const std::string& f : data.files()) rows.push_back(f);
   } else {
     for (int64_t i = 0; i < data.size(); ++i) rows.push_back(i);
   }
@@ -100,32 +100,39 @@ nlohmann::json file_kinds(const std::vector<std::string>& splits, nn::HeadMode m
 
 int main(int argc, char** argv) {
   CLI::App app{"Embeds a dataset's splits with a trained run's checkpoint and writes .npy files."};
-  std::string run_dir, checkpoint = "best", out_dir, splits_text = "train,test";
+  std::string run_dir, checkpoint = "best", out_dir, splits_text;
   int threads = 2;
   app.add_option("--run", run_dir, "run folder written by torus-train")->required()->check(CLI::ExistingDirectory);
   app.add_option("--checkpoint", checkpoint, "best, last, or a checkpoint file")->capture_default_str();
-  app.add_option("--splits", splits_text, "comma-separated splits to embed: train, test")->capture_default_str();
+  app.add_option("--splits", splits_text, "comma-separated splits to embed: train, test, fewshot (an audio run's held-out classes); "
+                 "default: train, and test and fewshot where the run has them");
   app.add_option("--out", out_dir, "output folder (default <run>/embeddings)");
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   if (out_dir.empty()) out_dir = run_dir + "/embeddings";
   const std::string ck_path = train::checkpoint_path(run_dir, checkpoint);
   std::string bad;
-  const std::vector<std::string> splits = parse_splits(splits_text, bad);
+  std::vector<std::string> splits = parse_splits(splits_text, bad);
   if (!bad.empty()) {
-    std::fprintf(stderr, "torus-embed: --splits: unknown split \"%s\"; valid: train, test\n", bad.c_str());
+    std::fprintf(stderr, "torus-embed: --splits: unknown split \"%s\"; valid: train, test, fewshot\n", bad.c_str());
     return 2;
   }
   try {
     set_num_threads(threads);
     const train::TrainConfig config = train::read_run_config(run_dir);
+    if (splits_text.empty()) {
+      const bool test = !((config.dataset == "folder" || config.dataset == "features" || config.dataset == "audio-folder") &&
+                          config.test_path.empty());
+      splits = {"train"};
+      if (test) splits.push_back("test");
+      if (config.fewshot_classes > 0) splits.push_back("fewshot");
+    }
     std::vector<std::string> class_names;
     std::vector<train::Split> data;
     for (const auto& s : splits) data.push_back(train::load_split(config, s, &class_names));
     // The input shape (and so the architecture) comes from the data, as in training.
     const train::Split& first = data.front();
-    const std::vector<int64_t> input = first.is_images ? std::vector<int64_t>{first.images.channels, first.images.height, first.images.width}
-                                                       : std::vector<int64_t>{first.features.dim};
+    const std::vector<int64_t> input = first.input_shape();
     // The input the run recorded (input.json) wins over re-deriving it from the dataset's name;
     // run folders written before input.json existed fall back to the latter.
     bool recorded = false;
@@ -135,15 +142,17 @@ int main(int argc, char** argv) {
                                 nlohmann::json(record.shape).dump() + ", the data gives " + nlohmann::json(input).dump());
     train::TrainedModel trained = train::load_trained_model(config, input, ck_path);
     datasets::AugmentConfig normalization = train::dataset_normalization(config);
-    if (recorded && record.images) normalization.mean = record.mean, normalization.std = record.std;
+    if (recorded && (record.images || record.log_mel)) normalization.mean = record.mean, normalization.std = record.std;
+    if (first.is_audio && !(recorded && record.log_mel))
+      throw datasets::DataError(run_dir + "/input.json: an audio run needs its recorded per-band normalisation (kind \"log-mel\")");
     fs::create_directories(out_dir);
     nn::io::remove_abandoned_temporaries(out_dir);  // .npy halves of an embed that was killed
     nlohmann::json meta = meta_of(config, ck_path, trained.progress, class_names);
     meta["files"] = file_kinds(splits, trained.model.mode, meta["representation"].get<std::string>());
     for (size_t i = 0; i < splits.size(); ++i) {
       // What the split was read from ("" for a dataset at its standard location).
-      const std::string source = config.dataset == "folder" || config.dataset == "features"
-                                     ? (splits[i] == "train" ? config.path : config.test_path)
+      const std::string source = config.dataset == "folder" || config.dataset == "features" || config.dataset == "audio-folder"
+                                     ? (splits[i] == "test" ? config.test_path : config.path)
                                      : config.path.empty() ? config.dataset + " (standard location)" : config.path;
       meta["splits"][splits[i]] = write_split(trained.model, data[i], splits[i], source, normalization, out_dir);
     }

@@ -15,11 +15,8 @@ eval::RowMatrix embed_split(Model& model, const Split& split, const datasets::Au
     const int64_t count = std::min(batch, n - first);
     split.inputs(first, count, normalization, inputs);
     std::vector<int64_t> dims = {count};
-    if (split.is_images) {
-      dims.insert(dims.end(), {split.images.channels, split.images.height, split.images.width});
-    } else {
-      dims.push_back(split.features.dim);
-    }
+    const std::vector<int64_t> shape = split.input_shape();
+    dims.insert(dims.end(), shape.begin(), shape.end());
     tape.clear();
     const Var<float> out = model.net->forward(tape.constant(Tensor<float>(Shape(dims), inputs)));
     if (z.size() == 0) z.resize(n, out.shape()[1]);

@@ -44,9 +44,9 @@ Setting entry(std::string key, std::string help, M member, std::vector<std::stri
 std::vector<Setting> make_settings() {
   const std::vector<std::string> heads = eval::head_mode_names();
   return {
-      entry("data.dataset", "fashion-mnist, mnist, cifar10, cifar100, folder (one subfolder per class) or features (.npy)", &C::dataset, {"fashion-mnist", "mnist", "cifar10", "cifar100", "folder", "features"}),
-      path(entry("data.path", "training data: IDX / CIFAR folder, image folder, or features .npy (empty: standard location)", &C::path)),
-      path(entry("data.test_path", "folder / features: the test split (image folder or .npy)", &C::test_path)),
+      entry("data.dataset", "fashion-mnist, mnist, cifar10, cifar100, folder (one subfolder per class), features (.npy) or audio-folder (one subfolder of recordings per class, or a CSV manifest)", &C::dataset, {"fashion-mnist", "mnist", "cifar10", "cifar100", "folder", "features", "audio-folder"}),
+      path(entry("data.path", "training data: IDX / CIFAR folder, image folder, features .npy, audio folder or manifest .csv (empty: standard location)", &C::path)),
+      path(entry("data.test_path", "folder / features / audio-folder: the test split (a folder, .npy or manifest .csv)", &C::test_path)),
       path(entry("data.labels", "features: labels of data.path (.npy or .csv)", &C::labels)),
       path(entry("data.test_labels", "features: labels of data.test_path", &C::test_labels)),
       entry("data.cifar100_labels", "cifar100: fine (100 classes) or coarse (20)", &C::cifar100_labels, {"fine", "coarse"}),
@@ -55,6 +55,18 @@ std::vector<Setting> make_settings() {
       entry("data.holdout", "most training samples held out as per-epoch queries (0: measure on the test split)", &C::holdout, 0, kBig),
       entry("data.holdout_fraction", "fraction of the training samples held out, at most data.holdout (0: exactly data.holdout)", &C::holdout_fraction, 0, 0.9),
       entry("data.references", "training images used as per-epoch references (0: all)", &C::references, 0, kBig),
+      entry("data.fewshot_classes", "audio-folder: classes held out of training, never seen, for few-shot evaluation (torus-embed's fewshot split)", &C::fewshot_classes, 0, 100000),
+      entry("data.skip_bad", "audio-folder: report and leave out clips that cannot be decoded instead of stopping", &C::skip_bad),
+      path(entry("data.cache", "audio-folder: folder of cached log-mel features (\"\": ~/.cache/torus/log-mel)", &C::cache)),
+      entry("audio.sample_rate", "rate every clip is resampled to, Hz", &C::sample_rate, 1000, 768000),
+      entry("audio.n_fft", "FFT and window length, samples (even)", &C::n_fft, 16, 65536),
+      entry("audio.hop", "samples between frames", &C::hop, 1, 65536),
+      entry("audio.n_mels", "mel bands", &C::n_mels, 1, 1024),
+      entry("audio.f_min", "lowest mel filter edge, Hz", &C::f_min, 0, 384000),
+      entry("audio.f_max", "highest mel filter edge, Hz (at most half the sample rate)", &C::f_max, 1, 384000),
+      entry("audio.mel_scale", "mel scale of the filterbank (torchaudio's mel_scale)", &C::mel_scale, {"htk", "slaney"}),
+      entry("audio.mel_norm", "Slaney area normalisation of the filters (torchaudio's norm=\"slaney\")", &C::mel_norm),
+      entry("audio.crop_frames", "frames of one network input: random crops in training, the centre crop in evaluation", &C::crop_frames, 1, 100000),
       entry("model.arch", "convnet (benchmarks.md's FmnistConvNet), lenet5, mlp, resnet20, vgg11_bn, audio_cnn (spectrograms of any size), head (features only)", &C::arch, {"convnet", "lenet5", "mlp", "resnet20", "vgg11_bn", "audio_cnn", "head"}),
       entry("model.head", "output geometry", &C::head, heads),
       entry("model.dim", "embedding dimension D (torusN: even, D/2 circles)", &C::dim, 2, 4096),
@@ -92,6 +104,16 @@ std::vector<Setting> make_settings() {
       entry("augment.jitter", "colour jitter strength: brightness, contrast, saturation; hue a quarter (0: off)", &C::jitter, 0, 1),
       entry("augment.jitter_p", "probability of the colour jitter", &C::jitter_p, 0, 1),
       entry("augment.grey", "probability of turning an RGB image grey", &C::grey, 0, 1),
+      entry("augment.time_shift", "audio: circular time shift by up to this many frames (0: off)", &C::time_shift, 0, 100000),
+      entry("augment.gain_db", "audio: random gain within +-this many dB (0: off)", &C::gain_db, 0, 60),
+      entry("augment.noise_p", "audio: probability of additive white noise", &C::noise_p, 0, 1),
+      entry("augment.snr_min", "audio: lowest signal-to-noise ratio of that noise, dB", &C::snr_min, -30, 100),
+      entry("augment.snr_max", "audio: highest signal-to-noise ratio of that noise, dB", &C::snr_max, -30, 100),
+      entry("augment.mix_p", "audio: probability of mixing in another clip of the same class", &C::mix_p, 0, 1),
+      entry("augment.time_masks", "audio: SpecAugment time masks per view", &C::time_masks, 0, 100),
+      entry("augment.time_mask", "audio: most frames of one time mask", &C::time_mask, 0, 100000),
+      entry("augment.freq_masks", "audio: SpecAugment frequency masks per view", &C::freq_masks, 0, 100),
+      entry("augment.freq_mask", "audio: most bands of one frequency mask", &C::freq_mask, 0, 1024),
       entry("plot.circle_x", "circle (torusN) or coordinate shown on the scatter's x axis", &C::circle_x, 0, 4095),
       entry("plot.circle_y", "circle (torusN) or coordinate shown on the scatter's y axis", &C::circle_y, 0, 4095),
   };
@@ -317,7 +339,24 @@ void validate(const TrainConfig& c) {
   if ((c.arch == "head") != (c.dataset == "features"))
     throw ConfigError("model.arch: \"head\" (an embedding head alone) goes with data.dataset = \"features\" and only with it; got arch \"" +
                       c.arch + "\" with dataset \"" + c.dataset + "\"");
-  if ((c.dataset == "folder" || c.dataset == "features") && c.path.empty())
+  if (c.dataset == "audio-folder") {
+    if (c.arch != "audio_cnn" && c.arch != "resnet20")
+      throw ConfigError("model.arch: \"" + c.arch + "\" cannot take log-mel spectrograms; data.dataset = \"audio-folder\" trains "
+                        "audio_cnn or resnet20 (one input channel)");
+    if (c.n_fft % 2 != 0) throw ConfigError("audio.n_fft: expected an even length, got " + std::to_string(c.n_fft));
+    if (c.hop > c.n_fft) throw ConfigError("audio.hop: " + std::to_string(c.hop) + " is longer than audio.n_fft " + std::to_string(c.n_fft));
+    if (c.n_mels > c.n_fft / 2 + 1)
+      throw ConfigError("audio.n_mels: " + std::to_string(c.n_mels) + " bands, but an FFT of " + std::to_string(c.n_fft) +
+                        " separates only " + std::to_string(c.n_fft / 2 + 1) + " frequencies");
+    if (!(c.f_min < c.f_max) || c.f_max > double(c.sample_rate) / 2)
+      throw ConfigError("audio.f_min / audio.f_max: expected 0 <= f_min < f_max <= " + std::to_string(c.sample_rate / 2) +
+                        " (half of audio.sample_rate), got " + std::to_string(c.f_min) + " and " + std::to_string(c.f_max));
+    if (c.snr_min > c.snr_max)
+      throw ConfigError("augment.snr_min: " + std::to_string(c.snr_min) + " dB is above augment.snr_max " + std::to_string(c.snr_max));
+  } else if (c.fewshot_classes > 0) {
+    throw ConfigError("data.fewshot_classes: held-out classes are an audio-folder setting; got dataset \"" + c.dataset + "\"");
+  }
+  if ((c.dataset == "folder" || c.dataset == "features" || c.dataset == "audio-folder") && c.path.empty())
     throw ConfigError("data.path: dataset \"" + c.dataset + "\" needs a path");
   if (c.dataset == "features" && c.labels.empty()) throw ConfigError("data.labels: dataset \"features\" needs a labels file");
   if (c.dataset == "features" && !c.test_path.empty() && c.test_labels.empty())

@@ -28,7 +28,7 @@ class ConfigError : public std::runtime_error {
 
 struct TrainConfig {
   // [data]
-  std::string dataset = "fashion-mnist";  // fashion-mnist mnist cifar10 cifar100 folder features
+  std::string dataset = "fashion-mnist";  // fashion-mnist mnist cifar10 cifar100 folder features audio-folder
   std::string path;                       // empty: the dataset's standard location
   std::string test_path;                  // folder / features: the test split ("" = none)
   std::string labels;                     // features: labels (.npy or .csv) of `path`
@@ -39,6 +39,18 @@ struct TrainConfig {
   int64_t holdout = 5000;                 // most training samples held out as per-epoch queries (0: use the test split)
   double holdout_fraction = 0.1;          // held out: this fraction of the training samples, at most `holdout` (0: exactly `holdout`)
   int64_t references = 10000;             // training images used as per-epoch references (0: all)
+  int64_t fewshot_classes = 0;            // audio-folder: classes held out of training for few-shot evaluation
+  bool skip_bad = false;                  // audio-folder: report and leave out clips that fail to decode
+  std::string cache;                      // audio-folder: feature cache folder ("": ~/.cache/torus/log-mel)
+  // [audio] the log-mel front end (method.md 13) and the crop the network sees
+  int64_t sample_rate = 16000;
+  int64_t n_fft = 1024;
+  int64_t hop = 320;
+  int64_t n_mels = 128;
+  double f_min = 50, f_max = 8000;
+  std::string mel_scale = "htk";  // htk slaney
+  bool mel_norm = false;          // Slaney's area normalisation of the filters
+  int64_t crop_frames = 101;      // frames of one input: 1 + 32000 / 320, two seconds at the defaults
   // [model]
   std::string arch = "convnet";  // convnet lenet5 mlp resnet20 vgg11_bn head
   std::string head = "torusN";   // none sphere torusN torusC spherization
@@ -80,6 +92,13 @@ struct TrainConfig {
   double jitter = 0.0;          // brightness = contrast = saturation = jitter, hue = jitter / 4
   double jitter_p = 0.8;
   double grey = 0.0;
+  int64_t time_shift = 0;       // audio: circular shift by up to this many frames
+  double gain_db = 0.0;         // audio: random gain within +-this many dB
+  double noise_p = 0.0;         // audio: probability of additive white noise
+  double snr_min = 5.0, snr_max = 30.0;  // audio: its signal-to-noise ratio range, dB
+  double mix_p = 0.0;           // audio: probability of mixing in another clip of the same class
+  int64_t time_masks = 0, time_mask = 0;  // audio: SpecAugment time masks and their most frames
+  int64_t freq_masks = 0, freq_mask = 0;  // audio: SpecAugment frequency masks and their most bands
   // [plot]
   int64_t circle_x = 0, circle_y = 1;  // the two circles (or coordinates) of the embedding scatter
 };

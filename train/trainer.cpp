@@ -76,7 +76,7 @@ nn::LrSchedule make_schedule(const TrainConfig& c) {
 
 // What the held-out samples are, for the plots' titles.
 std::string held_out_samples(const Dataset& data) {
-  return data.queries.is_images ? "held-out images" : "held-out feature vectors";
+  return data.queries.is_images ? "held-out images" : data.queries.is_audio ? "held-out clips" : "held-out feature vectors";
 }
 
 // The scatter of two chosen circles (torusN angles, torusC coordinates) or, for the other heads,
@@ -179,7 +179,9 @@ void prepare_run_folder(const TrainConfig& config, const RunOptions& options, co
     for (const char* plot : {"loss", "precision", "circular_variance", "embeddings", "angles"})
       for (const char* ext : {".png", ".svg"}) fs::remove(options.dir + "/" + plot + ext);
   nn::io::write_file_atomic(options.dir + "/config.toml", to_toml(config));
-  write_input_record(options.dir, make_input_record(config.dataset, data.input_shape, data.normalization));
+  const datasets::LogMelConfig mel = audio_options(config).mel;
+  write_input_record(options.dir, make_input_record(config.dataset, data.input_shape, data.normalization,
+                                                    data.train.is_audio ? &mel : nullptr));
   // Which label is which class, so every split (and every tool reading the run) agrees on it.
   if (!data.class_names.empty()) {
     nlohmann::json labels = nlohmann::json::array();
@@ -204,8 +206,16 @@ std::unique_ptr<datasets::BatchLoader> make_loader(const TrainConfig& config, co
   lc.views = int(config.views);
   lc.seed = uint64_t(config.seed);
   lc.augment = augmentation(config, data.normalization);
-  auto loader = data.train.is_images ? std::make_unique<datasets::BatchLoader>(data.train.images, lc)
-                                     : std::make_unique<datasets::BatchLoader>(data.train.features, lc);
+  std::unique_ptr<datasets::BatchLoader> loader;
+  if (data.train.is_audio) {
+    lc.augment = data.normalization;  // per-band mean and std; the image ops do not apply
+    lc.audio = audio_augmentation(config);
+    loader = std::make_unique<datasets::BatchLoader>(data.train.audio, lc);
+  } else if (data.train.is_images) {
+    loader = std::make_unique<datasets::BatchLoader>(data.train.images, lc);
+  } else {
+    loader = std::make_unique<datasets::BatchLoader>(data.train.features, lc);
+  }
   if (loader->batches_per_epoch() < 1)
     throw ConfigError("train.batch: " + std::to_string(config.batch) + " is more than the " +
                       std::to_string(data.train.size()) + " training samples");
@@ -220,9 +230,9 @@ struct StepLosses {
 // One optimiser step on one batch: forward, SupCon plus weighted KoLeo, backward, the finiteness
 // checks, clipping, the step, EMA and torusC's rewrap. `where` names the step if it must stop.
 StepLosses train_step(Run& run, const TrainConfig& config, const RunOptions& options, const datasets::Batch& batch,
-                      bool images, Tape<float>& tape, const std::function<std::string()>& where) {
+                      bool planar, Tape<float>& tape, const std::function<std::string()>& where) {
   std::vector<int64_t> dims = {batch.views * batch.count};
-  if (images) dims.insert(dims.end(), {batch.channels, batch.height, batch.width});
+  if (planar) dims.insert(dims.end(), {batch.channels, batch.height, batch.width});
   else dims.push_back(batch.width);
   tape.clear();
   const Var<float> z = run.model.net->forward(tape.constant(Tensor<float>(Shape(dims), batch.pixels)));
@@ -283,7 +293,7 @@ EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& o
       return "step " + std::to_string(run.progress.step + 1) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
              std::to_string(b) + ")";
     };
-    const StepLosses step = train_step(run, config, options, batch, data.train.is_images, tape, where);
+    const StepLosses step = train_step(run, config, options, batch, data.train.is_images || data.train.is_audio, tape, where);
     sum.loss += step.loss, sum.supcon += step.supcon, sum.koleo += step.koleo;
     sum.anchors_with_positive += step.anchors_with_positive;
     const double elapsed = seconds_since(epoch_start);

@@ -93,3 +93,25 @@ TEST_CASE("gain, noise, mixing and masks act in dB as stated", "[datasets][audio
   }
   CHECK(some_masked);
 }
+
+TEST_CASE("a time shift rolls the crop by whole frames within its bound", "[datasets][audio]") {
+  // One band, frames 0..29 holding their own index: a shifted crop is a rotation of the crop.
+  std::vector<float> spec(30);
+  for (int t = 0; t < 30; ++t) spec[size_t(t)] = float(t);
+  AudioAugmentConfig c;
+  c.crop_frames = 30;
+  c.shift_frames = 5;
+  std::set<int> shifts;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const std::vector<float> x = augment_spectrogram(spec, 1, nullptr, c, seed);
+    REQUIRE(x.size() == 30);
+    const int shift = (30 - int(x[0])) % 30;  // x[t] = spec[(t - shift) mod 30]
+    for (int t = 0; t < 30; ++t) CHECK(x[size_t(t)] == spec[size_t((t - shift + 30) % 30)]);
+    shifts.insert(shift > 15 ? shift - 30 : shift);
+  }
+  CHECK(*shifts.begin() == -5);
+  CHECK(*shifts.rbegin() == 5);
+  CHECK(shifts.size() == 11);
+  c.shift_frames = 0;
+  CHECK(augment_spectrogram(spec, 1, nullptr, c, 3) == spec);
+}

@@ -2,7 +2,9 @@
 // errors), a whole run folder on feature vectors, and resuming it bit for bit.
 #include <catch2/catch.hpp>
 
+#include "datasets/image_folder.hpp"
 #include "datasets/npy.hpp"
+#include "datasets/synthetic_calls.hpp"
 #include "nn/io/checkpoint.hpp"
 #include "autodiff/ops.hpp"
 #include "nn/io/atomic_file.hpp"
@@ -546,4 +548,74 @@ TEST_CASE("model.arch audio_cnn takes spectrogram-shaped inputs of any size", "[
   CHECK_NOTHROW(train::make_model(c, {1, 64, 100}, rng));
   CHECK_NOTHROW(train::make_model(c, {1, 128, 250}, rng));
   CHECK(train::architecture(c, {1, 64, 100})["width"] == 4);
+}
+
+TEST_CASE("an audio-folder run: held-out classes, per-band statistics, input.json and the fewshot split", "[train][run][audio]") {
+  const std::string dir = fresh_dir("audio");
+  datasets::SyntheticCalls corpus;
+  corpus.species = 6, corpus.clips_per_species = 6, corpus.clip_seconds = 1.0;
+  datasets::write_synthetic_calls(corpus, dir + "/calls", {"wav"});
+  train::TrainConfig c;
+  c.dataset = "audio-folder", c.path = dir + "/calls", c.cache = dir + "/cache";
+  c.fewshot_classes = 2, c.holdout = 4, c.holdout_fraction = 0, c.references = 0;
+  c.n_mels = 16, c.n_fft = 256, c.hop = 160, c.crop_frames = 32;
+  c.arch = "audio_cnn", c.width = 2, c.head = "torusN", c.dim = 4;
+  c.epochs = 1, c.batch = 8, c.views = 2, c.threads = 1;
+  c.time_shift = 3, c.gain_db = 3, c.time_masks = 1, c.time_mask = 4;
+  train::validate(c);
+
+  // Two classes, drawn by a fixed seed, never reach training: they are the fewshot split.
+  const std::vector<std::string> all = datasets::image_folder_classes(c.path);
+  const std::vector<std::string> held = train::fewshot_class_names(c, all);
+  REQUIRE(held.size() == 2);
+  const train::Dataset d = train::load_dataset(c);
+  CHECK(d.input_shape == std::vector<int64_t>{1, 16, 32});
+  CHECK(d.train.size() + d.queries.size() == 4 * 6);
+  CHECK(d.queries.size() == 4);
+  CHECK(d.classes == 6);
+  for (const int label : d.train.labels()) CHECK_FALSE(std::binary_search(held.begin(), held.end(), all[size_t(label)]));
+  const train::Split few = train::load_split(c, "fewshot");
+  CHECK(few.size() == 2 * 6);
+  for (const int label : few.labels()) CHECK(std::binary_search(held.begin(), held.end(), all[size_t(label)]));
+  // The per-band statistics are the training clips' own.
+  REQUIRE(d.normalization.mean.size() == 16);
+  double sum = 0;
+  int64_t frames = 0;
+  for (size_t i = 0; i < d.train.audio.spectrograms.size(); ++i) {
+    for (int64_t t = 0; t < d.train.audio.frames(i); ++t) sum += d.train.audio.spectrograms[i][size_t(3 * d.train.audio.frames(i) + t)];
+    frames += d.train.audio.frames(i);
+  }
+  CHECK(d.normalization.mean[3] == Approx(sum / double(frames)).epsilon(1e-5));
+  CHECK(d.normalization.std[3] > 0.1f);
+  // Evaluation inputs: centre crops normalised per band.
+  std::vector<float> x;
+  d.queries.inputs(0, 2, d.normalization, x);
+  CHECK(x.size() == size_t(2 * 16 * 32));
+
+  train::RunOptions o;
+  o.dir = dir + "/run";
+  const train::RunSummary s = train::train_run(c, o);
+  CHECK(s.epochs_done == 1);
+  bool found = false;
+  const train::InputRecord r = train::read_input_record(o.dir, found);
+  REQUIRE(found);
+  CHECK(r.log_mel);
+  CHECK_FALSE(r.images);
+  CHECK(r.shape == std::vector<int64_t>{1, 16, 32});
+  CHECK(r.mel.n_mels == 16);
+  CHECK(r.mel.hop == 160);
+  CHECK(r.mean == d.normalization.mean);
+  CHECK(r.std == d.normalization.std);
+
+  // Held-out classes are an audio setting; one that leaves fewer than two classes is refused.
+  train::TrainConfig images;
+  images.fewshot_classes = 2;
+  CHECK_THAT(error_of([&] { train::validate(images); }), Catch::Contains("data.fewshot_classes"));
+  train::TrainConfig most = c;
+  most.fewshot_classes = 5;
+  CHECK_THAT(error_of([&] { train::fewshot_class_names(most, all); }), Catch::Contains("fewer than the 2"));
+  train::TrainConfig wrong_arch = c;
+  wrong_arch.arch = "convnet";
+  CHECK_THAT(error_of([&] { train::validate(wrong_arch); }), Catch::Contains("model.arch") && Catch::Contains("log-mel"));
+  fs::remove_all(dir);
 }

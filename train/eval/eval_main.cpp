@@ -29,15 +29,21 @@ void print_measures(const std::string& head, const eval::Measures& m) {
   std::printf("%-28s %s\n", "head", head.c_str());
   std::printf("%-28s %lld queries, %lld references, D %lld\n", "data", static_cast<long long>(m.queries),
               static_cast<long long>(m.references), static_cast<long long>(m.dim));
-  std::printf("%-28s %.4f\n", "precision@1", m.precision_at_1);
-  for (const eval::FewShotMeasure& f : m.few_shot) {
-    const std::string key = few_shot_key(m.ways, f.shots);
-    if (f.measured)
-      std::printf("%-28s %.4f +- %.4f (std %.4f, %d episodes)\n", key.c_str(), f.result.mean, f.result.ci95,
-                  f.result.std_dev, f.result.episodes);
-    else
-      std::printf("%-28s skipped: %s\n", key.c_str(), f.skipped.c_str());
-  }
+  if (m.has_precision) std::printf("%-28s %.4f\n", "precision@1", m.precision_at_1);
+  else std::printf("%-28s not measured (no test split)\n", "precision@1");
+  std::printf("%-28s %s, %lld rows\n", "few-shot episodes from", m.few_shot_set.c_str(), static_cast<long long>(m.few_shot_rows));
+  const auto print_few_shot = [&](const std::vector<eval::FewShotMeasure>& measures, const char* suffix) {
+    for (const eval::FewShotMeasure& f : measures) {
+      const std::string key = few_shot_key(m.ways, f.shots) + suffix;
+      if (f.measured)
+        std::printf("%-28s %.4f +- %.4f (std %.4f, %d episodes)\n", key.c_str(), f.result.mean, f.result.ci95,
+                    f.result.std_dev, f.result.episodes);
+      else
+        std::printf("%-28s skipped: %s\n", key.c_str(), f.skipped.c_str());
+    }
+  };
+  print_few_shot(m.few_shot, "");
+  print_few_shot(m.few_shot_codes, " u8 codes");
   std::printf("%-28s %.4f\n", "circular variance", m.circular_variance);
   std::printf("%-28s %.4f (max ln N = %.4f)\n", "entropy (nats)", m.entropy_nats, m.max_entropy_nats);
   std::printf("%-28s %lld of %lld\n", "distinct rows", static_cast<long long>(m.distinct_rows),
@@ -46,13 +52,15 @@ void print_measures(const std::string& head, const eval::Measures& m) {
 
 nlohmann::json measures_json(const std::string& head, const eval::Measures& m) {
   nlohmann::json out = {{"head", head}, {"queries", m.queries}, {"references", m.references}, {"dim", m.dim},
-                        {"precision_at_1", m.precision_at_1}, {"search_seconds", m.search_seconds},
+                        {"precision_at_1", m.has_precision ? nlohmann::json(m.precision_at_1) : nlohmann::json(nullptr)},
+                        {"search_seconds", m.search_seconds}, {"few_shot_set", m.few_shot_set}, {"few_shot_rows", m.few_shot_rows},
                         {"circular_variance", m.circular_variance}, {"entropy_nats", m.entropy_nats},
                         {"max_entropy_nats", m.max_entropy_nats}, {"distinct_rows", m.distinct_rows}};
-  for (const eval::FewShotMeasure& f : m.few_shot)
-    if (f.measured)
-      out["few_shot"][few_shot_key(m.ways, f.shots)] = {
-          {"mean", f.result.mean}, {"std", f.result.std_dev}, {"ci95", f.result.ci95}, {"episodes", f.result.episodes}};
+  for (const auto* measures : {&m.few_shot, &m.few_shot_codes})
+    for (const eval::FewShotMeasure& f : *measures)
+      if (f.measured)
+        out[measures == &m.few_shot ? "few_shot" : "few_shot_u8_codes"][few_shot_key(m.ways, f.shots)] = {
+            {"mean", f.result.mean}, {"std", f.result.std_dev}, {"ci95", f.result.ci95}, {"episodes", f.result.episodes}};
   return out;
 }
 
@@ -61,14 +69,16 @@ std::string measures_csv(const std::string& head, const eval::Measures& m) {
   std::string header = "head,queries,references,dim,precision_at_1", row;
   char buf[512];
   std::snprintf(buf, sizeof buf, "%s,%lld,%lld,%lld,%.6f", head.c_str(), static_cast<long long>(m.queries),
-                static_cast<long long>(m.references), static_cast<long long>(m.dim), m.precision_at_1);
+                static_cast<long long>(m.references), static_cast<long long>(m.dim), m.has_precision ? m.precision_at_1 : NAN);
   row = buf;
-  for (const eval::FewShotMeasure& f : m.few_shot) {
-    const std::string stem = "fewshot_" + std::to_string(m.ways) + "w" + std::to_string(f.shots) + "s";
-    header += "," + stem + "_mean," + stem + "_std";
-    std::snprintf(buf, sizeof buf, ",%.6f,%.6f", f.measured ? f.result.mean : NAN, f.measured ? f.result.std_dev : NAN);
-    row += buf;
-  }
+  for (const auto* measures : {&m.few_shot, &m.few_shot_codes})
+    for (const eval::FewShotMeasure& f : *measures) {
+      const std::string stem = "fewshot_" + std::to_string(m.ways) + "w" + std::to_string(f.shots) + "s" +
+                               (measures == &m.few_shot_codes ? "_u8" : "");
+      header += "," + stem + "_mean," + stem + "_std";
+      std::snprintf(buf, sizeof buf, ",%.6f,%.6f", f.measured ? f.result.mean : NAN, f.measured ? f.result.std_dev : NAN);
+      row += buf;
+    }
   header += ",circular_variance,entropy_nats,distinct_rows\n";
   std::snprintf(buf, sizeof buf, ",%.6f,%.6f,%lld\n", m.circular_variance, m.entropy_nats,
                 static_cast<long long>(m.distinct_rows));
@@ -87,6 +97,9 @@ int main(int argc, char** argv) {
   app.add_option("--query-labels", files.query_labels, "query labels (.npy or .csv)");
   app.add_option("--references", files.references, "reference embeddings .npy");
   app.add_option("--reference-labels", files.reference_labels, "reference labels (.npy or .csv)");
+  app.add_option("--few-shot", files.few_shot, "few-shot episodes from these embeddings .npy instead of the queries")
+      ->excludes("--embeddings");
+  app.add_option("--few-shot-labels", files.few_shot_labels, "their labels (.npy or .csv)");
   app.add_option("--head", head, "geometry of the embeddings")->check(CLI::IsMember(eval::head_mode_names()));
   app.add_option("--ways", options.ways, "few-shot: classes per episode (default 5, or every class when there are fewer)")
       ->check(CLI::Range(2, 100000));
@@ -116,9 +129,9 @@ int main(int argc, char** argv) {
       if (head.empty()) head = meta_head;
       files = eval::embedding_folder_files(dir);
     } else if (files.queries.empty() || files.query_labels.empty() || files.references.empty() ||
-               files.reference_labels.empty() || head.empty()) {
+               files.reference_labels.empty() || head.empty() || files.few_shot.empty() != files.few_shot_labels.empty()) {
       std::fprintf(stderr, "torus-eval: give --embeddings DIR, or all of --queries --query-labels --references "
-                           "--reference-labels --head\n");
+                           "--reference-labels --head (and --few-shot with --few-shot-labels)\n");
       return 2;
     }
     const nn::HeadMode mode = nn::parse_head_mode(head);

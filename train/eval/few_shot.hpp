@@ -8,6 +8,7 @@
 // the prototypes are built, and the queries are every sample of a drawn class outside its support.
 #pragma once
 
+#include "geometry/row_matrix.hpp"
 #include "train/eval/precision.hpp"
 
 #include <cstdint>
@@ -40,5 +41,12 @@ struct FewShotResult {
 // `trace`, when given, receives every episode.
 FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labels, const FewShotOptions& options,
                                 std::vector<FewShotEpisode>* trace = nullptr);
+
+// The same episodes (same draws for the same labels and seed) on uint8 torus codes (N, K), as a
+// device holding only codes would run them: each prototype is the circular mean of its support
+// codes on every circle, rounded to a code, and a query takes the prototype at the least circular
+// L1 distance in code units (uint8 wraparound arithmetic).
+FewShotResult few_shot_accuracy_codes(const geometry::CodeMatrix& codes, const std::vector<int>& labels,
+                                      const FewShotOptions& options, std::vector<FewShotEpisode>* trace = nullptr);
 
 }  // namespace torus::eval

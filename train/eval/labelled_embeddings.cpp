@@ -43,24 +43,36 @@ LabelledEmbeddings load_labelled_embeddings(const std::string& embeddings, const
   return out;
 }
 
-EvaluationFiles embedding_folder_files(const std::string& dir) {
-  return {dir + "/test_embeddings.npy", dir + "/test_labels.npy", dir + "/train_embeddings.npy", dir + "/train_labels.npy"};
-}
-
-std::string embedding_folder_head(const std::string& dir) {
+namespace {
+nlohmann::json read_meta(const std::string& dir) {
   const std::string path = dir + "/meta.json";
   std::ifstream in(path);
   if (!in) throw datasets::DataError(path + ": cannot read (not a torus-embed folder?)");
   try {
     const nlohmann::json meta = nlohmann::json::parse(in);
-    for (const char* s : {"train", "test"})
-      if (!meta.at("splits").contains(s))
-        throw datasets::DataError(path + ": no \"" + s + "\" split (embed with --splits train,test)");
-    return meta.at("head").get<std::string>();
+    if (!meta.at("splits").contains("train"))
+      throw datasets::DataError(path + ": no \"train\" split (embed with --splits train,test)");
+    if (!meta.at("splits").contains("test") && !meta.at("splits").contains("fewshot"))
+      throw datasets::DataError(path + ": no \"test\" split (and no \"fewshot\" split) (embed with --splits train,test)");
+    meta.at("head").get<std::string>();
+    return meta;
   } catch (const nlohmann::json::exception& e) {
     throw datasets::DataError(path + ": " + e.what());
   }
 }
+}  // namespace
+
+EvaluationFiles embedding_folder_files(const std::string& dir) {
+  const nlohmann::json meta = read_meta(dir);
+  EvaluationFiles f;
+  f.references = dir + "/train_embeddings.npy", f.reference_labels = dir + "/train_labels.npy";
+  if (meta["splits"].contains("test")) f.queries = dir + "/test_embeddings.npy", f.query_labels = dir + "/test_labels.npy";
+  if (meta["splits"].contains("fewshot"))
+    f.few_shot = dir + "/fewshot_embeddings.npy", f.few_shot_labels = dir + "/fewshot_labels.npy";
+  return f;
+}
+
+std::string embedding_folder_head(const std::string& dir) { return read_meta(dir).at("head").get<std::string>(); }
 
 void check_representation(const std::string& path, const RowMatrix& x, nn::HeadMode mode) {
   const std::string head = nn::head_mode_name(mode);
@@ -102,16 +114,28 @@ void check_representation(const std::string& path, const RowMatrix& x, nn::HeadM
 }
 
 EvaluationSet load_evaluation_set(const EvaluationFiles& f, nn::HeadMode mode) {
-  EvaluationSet s{load_labelled_embeddings(f.queries, f.query_labels),
-                  load_labelled_embeddings(f.references, f.reference_labels)};
-  check_representation(f.queries, s.queries.x, mode);
-  check_representation(f.references, s.references.x, mode);
-  if (s.queries.x.cols() != s.references.x.cols())
-    throw datasets::DataError(f.queries + " has " + std::to_string(s.queries.x.cols()) + " columns, " + f.references +
-                              " " + std::to_string(s.references.x.cols()));
-  if (mode == nn::HeadMode::torusN && s.queries.x.cols() % 2)
-    throw datasets::DataError(f.queries + ": torusN embeddings need an even number of columns (pairs), got " +
-                              std::to_string(s.queries.x.cols()));
+  EvaluationSet s;
+  // Queries first, so a mistaken file is named as the user gave it first.
+  const auto load = [&](const std::string& file, const std::string& labels, LabelledEmbeddings& out) {
+    if (file.empty()) return;
+    out = load_labelled_embeddings(file, labels);
+    check_representation(file, out.x, mode);
+  };
+  load(f.queries, f.query_labels, s.queries);
+  load(f.references, f.reference_labels, s.references);
+  load(f.few_shot, f.few_shot_labels, s.few_shot);
+  const auto same_width = [&](const std::string& file, const LabelledEmbeddings& e) {
+    if (!file.empty() && e.x.cols() != s.references.x.cols())
+      throw datasets::DataError(file + " has " + std::to_string(e.x.cols()) + " columns, " + f.references + " " +
+                                std::to_string(s.references.x.cols()));
+  };
+  same_width(f.queries, s.queries);
+  same_width(f.few_shot, s.few_shot);
+  if (mode == nn::HeadMode::torusN && s.references.x.cols() % 2)
+    throw datasets::DataError(f.references + ": torusN embeddings need an even number of columns (pairs), got " +
+                              std::to_string(s.references.x.cols()));
+  if (!s.has_queries() && !s.has_few_shot())
+    throw datasets::DataError(f.references + ": nothing to evaluate against it (no queries and no few-shot set)");
   return s;
 }
 

@@ -24,17 +24,23 @@ struct LabelledEmbeddings {
 LabelledEmbeddings load_labelled_embeddings(const std::string& embeddings, const std::string& labels);
 
 struct EvaluationFiles {
-  std::string queries, query_labels, references, reference_labels;
+  std::string queries, query_labels, references, reference_labels;  // queries "": no precision@1
+  std::string few_shot, few_shot_labels;  // few-shot episodes' set ("": the queries)
 };
 
-// torus-embed's folder: test_* as queries, train_* as references.
+// torus-embed's folder: test_* as queries, train_* as references, and fewshot_* (an audio run's
+// held-out classes) as the few-shot set when the folder has it.
 EvaluationFiles embedding_folder_files(const std::string& dir);
 
-// The head named in dir/meta.json, after checking that the folder holds both splits.
+// The head named in dir/meta.json, after checking that the folder holds the train split and the
+// test or the fewshot split.
 std::string embedding_folder_head(const std::string& dir);
 
 struct EvaluationSet {
-  LabelledEmbeddings queries, references;
+  LabelledEmbeddings queries, references;  // queries empty: no test split
+  LabelledEmbeddings few_shot;             // empty: few-shot episodes on the queries
+  bool has_queries() const { return queries.x.rows() > 0; }
+  bool has_few_shot() const { return few_shot.x.rows() > 0; }
 };
 
 // DataError unless `x` (read from `path`) is what `mode` evaluates: when the file's folder has
@@ -42,7 +48,7 @@ struct EvaluationSet {
 // pairs for torusN and unit rows for the sphere, within 1e-3.
 void check_representation(const std::string& path, const RowMatrix& x, nn::HeadMode mode);
 
-// Loads both sets and checks them against each other and the head: equal widths, an even width
+// Loads the sets and checks them against each other and the head: equal widths, an even width
 // for torusN (pairs), and check_representation for each.
 EvaluationSet load_evaluation_set(const EvaluationFiles& files, nn::HeadMode mode);
 

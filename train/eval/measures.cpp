@@ -2,6 +2,7 @@
 
 #include "geometry/circular_stats.hpp"
 #include "geometry/code_stats.hpp"
+#include "geometry/uint8_codes.hpp"
 #include "train/elapsed.hpp"
 #include "train/eval/evaluated_space.hpp"
 
@@ -17,15 +18,16 @@ int ways_for(const MeasureOptions& o, const std::vector<int>& query_labels) {
   return std::max(ways, 2);
 }
 
-FewShotMeasure few_shot_measure(const RowMatrix& eq, const std::vector<int>& labels, int ways, int shots,
-                                const MeasureOptions& o) {
+// `codes` (may be null): the episodes on uint8 codes instead of eq.
+FewShotMeasure few_shot_measure(const RowMatrix& eq, const geometry::CodeMatrix* codes, const std::vector<int>& labels,
+                                int ways, int shots, const MeasureOptions& o) {
   FewShotOptions f;
   f.ways = ways, f.shots = shots, f.queries_per_class = o.queries_per_class, f.episodes = o.episodes, f.seed = o.seed;
   f.centre_on_support = o.centre_on_support;
   FewShotMeasure m;
   m.shots = shots;
   try {
-    m.result = few_shot_accuracy(eq, labels, f);
+    m.result = codes ? few_shot_accuracy_codes(*codes, labels, f) : few_shot_accuracy(eq, labels, f);
     m.measured = true;
   } catch (const std::invalid_argument& e) {
     m.skipped = e.what();
@@ -36,22 +38,34 @@ FewShotMeasure few_shot_measure(const RowMatrix& eq, const std::vector<int>& lab
 
 Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const MeasureOptions& o) {
   const LabelledEmbeddings &q = set.queries, &r = set.references;
+  const LabelledEmbeddings& fs = set.has_few_shot() ? set.few_shot : q;
   Measures m;
-  m.queries = q.x.rows(), m.references = r.x.rows(), m.dim = q.x.cols();
-  m.ways = ways_for(o, q.labels);
+  m.queries = q.x.rows(), m.references = r.x.rows(), m.dim = r.x.cols();
+  m.has_precision = set.has_queries();
+  m.few_shot_set = set.has_few_shot() ? "few-shot split" : "queries";
+  m.few_shot_rows = fs.x.rows();
+  m.ways = ways_for(o, fs.labels);
   const auto t0 = std::chrono::steady_clock::now();
   const RowMatrix eq = evaluated_space(q.x, mode), er = evaluated_space(r.x, mode);
-  m.precision_at_1 = precision_at_1(eq, q.labels, er, r.labels, o.threads);
+  if (m.has_precision) m.precision_at_1 = precision_at_1(eq, q.labels, er, r.labels, o.threads);
   m.search_seconds = train::seconds_since(t0);
-  RowMatrix all(eq.rows() + er.rows(), eq.cols());
-  all << eq, er;
+  const RowMatrix ef = set.has_few_shot() ? evaluated_space(fs.x, mode) : RowMatrix();
+  RowMatrix all(eq.rows() + er.rows() + ef.rows(), er.cols());
+  all.topRows(eq.rows()) = eq;
+  all.middleRows(eq.rows(), er.rows()) = er;
+  all.bottomRows(ef.rows()) = ef;
   m.circular_variance = geometry::circular_variance_rows<float>(all);
   const auto counts = geometry::distinct_row_counts<float>(all);
   m.rows = all.rows();
   m.distinct_rows = int64_t(counts.size());
   m.entropy_nats = geometry::shannon_entropy_nats(counts, all.rows(), 0);
   m.max_entropy_nats = std::log(double(all.rows()));
-  for (int shots : {1, 5}) m.few_shot.push_back(few_shot_measure(eq, q.labels, m.ways, shots, o));
+  const RowMatrix& few = set.has_few_shot() ? ef : eq;
+  for (int shots : {1, 5}) m.few_shot.push_back(few_shot_measure(few, nullptr, fs.labels, m.ways, shots, o));
+  if (mode == nn::HeadMode::torusN || mode == nn::HeadMode::torusC) {
+    const geometry::CodeMatrix codes = geometry::encode_angles<float>(torus_angles(fs.x, mode));
+    for (int shots : {1, 5}) m.few_shot_codes.push_back(few_shot_measure(few, &codes, fs.labels, m.ways, shots, o));
+  }
   return m;
 }
 

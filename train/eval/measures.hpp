@@ -1,7 +1,8 @@
 // Every measure torus-eval reports for one evaluation set (method.md 8), in one call: precision@1
 // of the queries against the references in the evaluated space, few-shot accuracy (1 and 5 shots)
-// on the queries, and circular variance, entropy and distinct rows over queries and references
-// together (as the reference code computes them over all 60 000 vectors). Printing is the
+// on the queries or on the few-shot set (classes held out of training), in floats and, for the
+// torus heads, on uint8 codes too, and circular variance, entropy and distinct rows over all the
+// rows together (as the reference code computes them over all 60 000 vectors). Printing is the
 // binary's job.
 #pragma once
 
@@ -31,10 +32,14 @@ struct FewShotMeasure {
 
 struct Measures {
   int64_t queries = 0, references = 0, dim = 0;
+  bool has_precision = true;  // false without queries (a run with only a few-shot split)
   double precision_at_1 = 0;
   double search_seconds = 0;  // evaluated space and search; a report, never compared
   int ways = 0;               // as used by few_shot
-  std::vector<FewShotMeasure> few_shot;  // 1-shot, then 5-shot
+  std::string few_shot_set;   // what the episodes draw from: "queries" or "few-shot split"
+  int64_t few_shot_rows = 0;
+  std::vector<FewShotMeasure> few_shot;        // 1-shot, then 5-shot
+  std::vector<FewShotMeasure> few_shot_codes;  // the same episodes on uint8 torus codes (torus heads only)
   double circular_variance = 0, entropy_nats = 0, max_entropy_nats = 0;
   int64_t distinct_rows = 0, rows = 0;
 };

@@ -119,6 +119,9 @@ int main(int argc, char** argv) {
   try {
     const nn::HeadMode mode = resolve_head(dir, head);
     const eval::EvaluationSet set = eval::load_evaluation_set(eval::embedding_folder_files(dir), mode);
+    if (!set.has_queries())
+      throw datasets::DataError(dir + "/meta.json: no test split; torus-quant-eval measures test queries against training "
+                                "references (embed a run with data.test_path)");
     const std::vector<eval::QuantRow> rows = eval::quantisation_table(set, mode, threads, stderr);
     const int64_t D = set.queries.x.cols(), queries = set.queries.x.rows(), references = set.references.x.rows();
     std::printf("%s D%lld: %lld test queries against %lld training references, %d threads\n", head.c_str(),

@@ -34,6 +34,25 @@ def numpy_accuracy(x, support, queries, centre):
     return correct / total
 
 
+def numpy_code_accuracy(u, support, queries):
+    """The code protocol: uint8 codes of the angles, prototypes the circular mean per circle rounded
+    to a code, nearest by circular L1 in code units."""
+    q = np.floor(u.astype(np.float64) * 256).astype(np.int64) % 256
+    angle = q * (2 * np.pi / 256)
+    protos = []
+    for s in support:
+        turns = np.arctan2(np.sin(angle[s]).sum(axis=0), np.cos(angle[s]).sum(axis=0)) / (2 * np.pi)
+        protos.append(np.floor(turns * 256 + 0.5).astype(np.int64) % 256)
+    protos = np.stack(protos)
+    correct = total = 0
+    for w, qs in enumerate(queries):
+        d = (q[qs][:, None, :] - protos[None, :, :]) % 256
+        dist = np.minimum(d, 256 - d).sum(axis=2)
+        correct += int((dist.argmin(axis=1) == w).sum())
+        total += len(qs)
+    return correct / total
+
+
 rng = np.random.default_rng(5)
 classes, per_class, dim = 12, 14, 8
 labels = np.repeat(np.arange(classes), per_class)
@@ -51,6 +70,8 @@ with tempfile.TemporaryDirectory() as tmp:
         out = json.load(open(f"{tmp}/out.json"))
         eps = out["episodes"]
         worst = max(abs(numpy_accuracy(x, e["support"], e["queries"], centre) - e["accuracy"]) for e in eps)
+        if centre == 1 and shots == 5:
+            episodes_float = [(e["support"], e["queries"]) for e in eps]
         check(f"{name}: every episode's accuracy equals numpy's (largest difference {worst:.1e})", worst < 1e-12, worst)
         shape_ok = True
         for e in eps:
@@ -62,6 +83,23 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"{name}: episodes draw 5 distinct classes, disjoint supports and queries of the stated sizes", shape_ok)
         mean = float(np.mean([e["accuracy"] for e in eps]))
         check(f"{name}: mean accuracy {mean:.3f} above chance", abs(mean - out["mean"]) < 1e-12 and mean > 0.4, out["mean"])
+
+    # Torus codes: angles in turns clustered per class around random centres, wrapping across 0.
+    u = ((rng.uniform(0, 1, (classes, dim))[labels] + rng.normal(0, 0.08, (labels.size, dim))) % 1.0).astype(np.float32)
+    np.save(f"{tmp}/u.npy", u)
+    p = subprocess.run([TOOL, f"{tmp}/u.npy", f"{tmp}/y.npy", "5", "5", "0", "40", "7", "codes", f"{tmp}/out.json"],
+                       capture_output=True, text=True)
+    check("u8 codes 5-way 5-shot: runs", p.returncode == 0, p.stderr)
+    if p.returncode == 0:
+        out = json.load(open(f"{tmp}/out.json"))
+        eps = out["episodes"]
+        worst = max(abs(numpy_code_accuracy(u, e["support"], e["queries"]) - e["accuracy"]) for e in eps)
+        check(f"u8 codes 5-way 5-shot: every episode's accuracy equals numpy's (largest difference {worst:.1e})",
+              worst < 1e-12, worst)
+        check("u8 codes 5-way 5-shot: the same episodes as the float protocol with the same seed",
+              [(e["support"], e["queries"]) for e in eps] == episodes_float)
+        mean = float(np.mean([e["accuracy"] for e in eps]))
+        check(f"u8 codes 5-way 5-shot: mean accuracy {mean:.3f} well above chance", mean > 0.8, mean)
 
 print(f"1..{len(results)}")
 for i, (name, ok, detail) in enumerate(results, 1):

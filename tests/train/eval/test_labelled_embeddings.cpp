@@ -66,6 +66,7 @@ TEST_CASE("torus-embed's folder: meta.json's head, test queries against train re
 
   nn::io::write_file_atomic(dir + "/meta.json", R"({"head": "torusC", "splits": {"train": {}}})");
   CHECK_THROWS_WITH(eval::embedding_folder_head(dir), Catch::Contains("meta.json") && Catch::Contains("\"test\" split"));
+  nn::io::write_file_atomic(dir + "/meta.json", R"({"head": "torusC", "splits": {"train": {}, "test": {}}})");
   const eval::RowMatrix odd = ramp(5, 3, 0.0f);
   datasets::write_npy(dir + "/train_embeddings.npy", odd.data(), odd.rows(), odd.cols());
   CHECK_THROWS_WITH(eval::load_evaluation_set(eval::embedding_folder_files(dir), nn::HeadMode::torusC),
