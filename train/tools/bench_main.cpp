@@ -1,6 +1,7 @@
 // torus-bench: the workloads of benchmarks.md on our side, one JSON line each (W1 training step,
-// W2 inference, W5 the GEMM ceiling; train/tools/bench_workloads.hpp says what each measures).
-//   torus-bench [--workload W1|W2|W5|all] [--threads 1] [--head torusN|sphere] [--profile] ...
+// W2 inference, W5 the GEMM ceiling; train/tools/bench_workloads.hpp says what each measures),
+// and log-mel feature extraction of an audio folder, uncached then cached (--workload logmel --audio DIR).
+//   torus-bench [--workload W1|W2|W5|logmel|all] [--threads 1] [--head torusN|sphere] [--profile] ...
 // Timings are for comparing against the PyTorch reference run beside it, never for tests.
 #include "autodiff/parallel.hpp"
 #include "datasets/idx.hpp"
@@ -20,7 +21,11 @@ int main(int argc, char** argv) {
   tools::BenchOptions o;
   std::string data_dir = datasets::kFashionMnistDir;
   CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
-  app.add_option("--workload", workload, "W1, W2, W5 or all")->check(CLI::IsMember({"W1", "W2", "W5", "all"}))->capture_default_str();
+  std::string audio_dir;
+  app.add_option("--workload", workload, "W1, W2, W5, logmel (needs --audio) or all")
+      ->check(CLI::IsMember({"W1", "W2", "W5", "logmel", "all"}))
+      ->capture_default_str();
+  app.add_option("--audio", audio_dir, "logmel: a folder of recordings in class subfolders (method.md 13's log-mel settings)");
   app.add_option("--threads", o.threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("--head", head, "torusN or sphere")
       ->check(CLI::IsMember(std::vector<std::string>{nn::head_mode_name(nn::HeadMode::torusN),
@@ -40,6 +45,19 @@ int main(int argc, char** argv) {
   if (workload == "W5") {
     tools::run_w5(o.threads);
     return 0;
+  }
+  if (workload == "logmel") {
+    if (audio_dir.empty()) {
+      std::fprintf(stderr, "torus-bench: --workload logmel needs --audio DIR\n");
+      return 2;
+    }
+    try {
+      tools::run_logmel(audio_dir, o.threads);
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "torus-bench: %s\n", e.what());
+      return 1;
+    }
   }
   datasets::ImageSet train;
   try {

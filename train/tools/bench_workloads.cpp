@@ -1,6 +1,7 @@
 #include "train/tools/bench_workloads.hpp"
 
 #include "autodiff/parallel.hpp"
+#include "datasets/audio_folder.hpp"
 #include "datasets/idx.hpp"
 #include "nn/models.hpp"
 #include "nn/sgd.hpp"
@@ -11,7 +12,9 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
+#include <unistd.h>
 #include <numeric>
 
 namespace torus::tools {
@@ -146,6 +149,26 @@ void run_w5(int threads) {
   std::printf("{\"workload\":\"W5\",\"threads\":%d,\"gemm_1024_gflops\":%.1f,\"conv2_forward_gflops\":%.1f,"
               "\"conv2_dweight_gflops\":%.1f,\"conv2_dinput_gflops\":%.1f}\n",
               threads, big, fwd, bwd_w, bwd_x);
+}
+
+void run_logmel(const std::string& audio_dir, int threads) {
+  datasets::AudioFolderOptions o;  // method.md 13's defaults
+  o.threads = threads;
+  o.cache_dir = (std::filesystem::temp_directory_path() / ("torus-bench-logmel-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(o.cache_dir);
+  auto t0 = std::chrono::steady_clock::now();
+  const datasets::AudioFolder cold = datasets::load_audio_folder(audio_dir, o);
+  const double uncached = train::seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  const datasets::AudioFolder warm = datasets::load_audio_folder(audio_dir, o);
+  const double cached = train::seconds_since(t0);
+  std::filesystem::remove_all(o.cache_dir);
+  double seconds_of_sound = 0;
+  for (size_t i = 0; i < cold.spectrograms.size(); ++i) seconds_of_sound += double(cold.frames(i) - 1) * o.mel.hop / o.mel.sample_rate;
+  std::printf("{\"workload\":\"logmel\",\"impl\":\"torus\",\"threads\":%d,\"clips\":%lld,\"seconds_of_sound\":%.1f,"
+              "\"uncached_clips_per_s\":%.1f,\"cached_clips_per_s\":%.1f,\"cache_hits\":%lld}\n",
+              threads, static_cast<long long>(cold.size()), seconds_of_sound, double(cold.size()) / uncached,
+              double(warm.size()) / cached, static_cast<long long>(warm.cache_hits));
 }
 
 }  // namespace torus::tools

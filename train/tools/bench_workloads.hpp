@@ -38,4 +38,9 @@ void run_w1(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, cons
 void run_w2(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, const BenchOptions& options);
 void run_w5(int threads);
 
+// Log-mel features of every clip of an audio folder (decode, resample, spectrogram) with method.md
+// 13's settings, with `threads` workers: once into an empty cache (every clip computed and
+// written), then again (every clip read back). Prints one JSON line with clips per second of each.
+void run_logmel(const std::string& audio_dir, int threads);
+
 }  // namespace torus::tools
