@@ -2,6 +2,8 @@
 #include "train/nearest_name.hpp"
 #include "train/utf8.hpp"
 
+#include "nn/head_mode.hpp"
+#include "nn/matryoshka.hpp"
 #include "train/eval/head_modes.hpp"
 
 #include <CLI/CLI.hpp>
@@ -75,6 +77,8 @@ std::vector<Setting> make_settings() {
       entry("loss.temperature", "SupCon temperature tau", &C::temperature, 1e-4, 100),
       entry("loss.base_temperature", "SupCon base temperature (the loss carries tau / base)", &C::base_temperature, 1e-4, 100),
       entry("loss.koleo", "KoLeo weight", &C::koleo, 0, 1e4),
+      entry("loss.matryoshka", "Matryoshka torus: circle counts \"1,2,4,8\"; SupCon (and KoLeo) summed over the first k circles for each k, so codes can be cut (\"\": off)", &C::matryoshka),
+      entry("loss.matryoshka_weights", "weights of those levels, \"1,1,0.5,0.5\" (\"\": all 1)", &C::matryoshka_weights),
       entry("loss.views", "views per image (2: two augmented views, 1: single view)", &C::views, 1, 8),
       entry("optim.optimizer", "sgd, adam or adamw", &C::optimizer, {"sgd", "adam", "adamw"}),
       above(entry("optim.lr", "base learning rate (0 would train nothing)", &C::lr, 0, 100)),
@@ -115,7 +119,7 @@ std::vector<Setting> make_settings() {
       entry("augment.freq_masks", "audio: SpecAugment frequency masks per view", &C::freq_masks, 0, 100),
       entry("augment.freq_mask", "audio: most bands of one frequency mask", &C::freq_mask, 0, 1024),
       entry("plot.circle_x", "circle (torusN) or coordinate shown on the scatter's x axis", &C::circle_x, 0, 4095),
-      entry("plot.circle_y", "circle (torusN) or coordinate shown on the scatter's y axis", &C::circle_y, 0, 4095),
+      entry("plot.circle_y", "circle (torusN) or coordinate shown on the scatter's y axis (-1: the second, or the first when there is one)", &C::circle_y, -1, 4095),
   };
 }
 
@@ -324,6 +328,12 @@ void apply_flags(TrainConfig& config, const std::vector<std::pair<std::string, s
   }
 }
 
+int64_t plot_circle_y(const TrainConfig& c) {
+  if (c.circle_y >= 0) return c.circle_y;
+  const int64_t circles = c.head == "torusN" ? c.dim / 2 : c.dim;
+  return circles > 1 ? 1 : 0;
+}
+
 void validate(const TrainConfig& c) {
   // config.toml can only hold UTF-8: a path with another byte would be written escaped, and a
   // resumed run or torus-embed would then look for a different file.
@@ -366,8 +376,18 @@ void validate(const TrainConfig& c) {
   if (c.warmup >= c.epochs && c.warmup > 0)
     throw ConfigError("optim.warmup: " + std::to_string(c.warmup) + " warm-up epochs leave none of the " +
                       std::to_string(c.epochs) + " epochs for the schedule");
+  if (!c.matryoshka.empty() || !c.matryoshka_weights.empty()) {
+    if (c.head != "torusN" && c.head != "torusC")
+      throw ConfigError("loss.matryoshka: nested prefixes are circles of a torus head (torusN, torusC), not of " + c.head);
+    try {
+      nn::parse_circle_levels(c.matryoshka.empty() ? std::to_string(nn::head_circles(nn::parse_head_mode(c.head), c.dim)) : c.matryoshka,
+                              c.matryoshka_weights, nn::head_circles(nn::parse_head_mode(c.head), c.dim));
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string(c.matryoshka_weights.empty() ? "loss.matryoshka: " : "loss.matryoshka / loss.matryoshka_weights: ") + e.what());
+    }
+  }
   const int64_t circles = c.head == "torusN" ? c.dim / 2 : c.dim;
-  if (c.circle_x >= circles || c.circle_y >= circles)
+  if (c.circle_x >= circles || plot_circle_y(c) >= circles)
     throw ConfigError("plot.circle_x / plot.circle_y: must be below " + std::to_string(circles) + " for head " + c.head +
                       " with D " + std::to_string(c.dim));
 }

@@ -62,6 +62,8 @@ struct TrainConfig {
   double base_temperature = 0.07;
   double koleo = 0.0;
   int64_t views = 2;
+  std::string matryoshka;          // nested circle counts "1,2,4,8": the loss summed over each prefix ("": off)
+  std::string matryoshka_weights;  // their weights "1,1,1,1" ("": all 1)
   // [optim]
   std::string optimizer = "sgd";  // sgd adam adamw
   double lr = 0.05;
@@ -100,7 +102,8 @@ struct TrainConfig {
   int64_t time_masks = 0, time_mask = 0;  // audio: SpecAugment time masks and their most frames
   int64_t freq_masks = 0, freq_mask = 0;  // audio: SpecAugment frequency masks and their most bands
   // [plot]
-  int64_t circle_x = 0, circle_y = 1;  // the two circles (or coordinates) of the embedding scatter
+  int64_t circle_x = 0;   // the circle (or coordinate) on the embedding scatter's x axis
+  int64_t circle_y = -1;  // and on its y axis; -1: the second, or the first when D leaves one (plot_circle_y)
 };
 
 // One setting of the table. Numbers carry their closed range; strings may list their choices.
@@ -128,6 +131,10 @@ void apply_flags(TrainConfig& config, const std::vector<std::pair<std::string, s
 // Makes every path setting absolute (from the working directory), so the run folder's config.toml
 // works from any directory and after the folder is moved or copied.
 void resolve_paths(TrainConfig& config);
+
+// The scatter's y circle (or coordinate): plot.circle_y, or for -1 the second one, the first when
+// the head has only one (torusN with D = 2).
+int64_t plot_circle_y(const TrainConfig& config);
 
 // Checks between settings (the head's dimension against its mode, the views ...).
 void validate(const TrainConfig& config);

@@ -12,6 +12,7 @@
 #include "nn/io/safetensors.hpp"
 #include "nn/koleo.hpp"
 #include "nn/lr_schedule.hpp"
+#include "nn/matryoshka.hpp"
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
 #include "train/data_source.hpp"
@@ -85,16 +86,17 @@ void write_scatter(const std::string& path, const TrainConfig& c, nn::HeadMode m
                    const Dataset& data) {
   const bool torus = mode == nn::HeadMode::torusN || mode == nn::HeadMode::torusC;
   const eval::RowMatrix u = torus ? eval::torus_angles(z, mode) : z;
+  const int64_t circle_y = plot_circle_y(c);
   std::vector<float> x(size_t(u.rows())), y(size_t(u.rows()));
   for (Eigen::Index i = 0; i < u.rows(); ++i) {
     x[size_t(i)] = torus ? u(i, c.circle_x) : 0.5f * (u(i, c.circle_x) + 1);
-    y[size_t(i)] = torus ? u(i, c.circle_y) : 0.5f * (u(i, c.circle_y) + 1);
+    y[size_t(i)] = torus ? u(i, circle_y) : 0.5f * (u(i, circle_y) + 1);
   }
   const std::string what = torus ? "circle " : "coordinate ";
   const std::string unit = torus ? " (turns)" : " ((z + 1) / 2)";
   const std::string title = std::string(nn::head_mode_name(mode)) + " embeddings of the " + held_out_samples(data) +
                             (torus ? " on the flat torus" : "");
-  write_torus_scatter(path, title, what + std::to_string(c.circle_x) + unit, what + std::to_string(c.circle_y) + unit, x,
+  write_torus_scatter(path, title, what + std::to_string(c.circle_x) + unit, what + std::to_string(circle_y) + unit, x,
                       y, data.queries.labels(), data.class_names);
 }
 
@@ -145,6 +147,9 @@ struct Run {
   nn::LrSchedule schedule;
   std::unique_ptr<nn::Ema<float>> ema;  // null when train.ema = 0
   Progress progress;
+  // The loss's levels: loss.matryoshka's circle prefixes, or one level (circles 0: the whole
+  // embedding, weight 1) without it.
+  std::vector<nn::CircleLevel> levels;
 };
 
 // The model, its optimiser, schedule and EMA; a resumed run then takes all of them (and its
@@ -160,6 +165,9 @@ Run build_run(const TrainConfig& config, const RunOptions& options, const Datase
   if (!config.init.empty() && !options.resume) nn::io::load_parameters(config.init, run.params);
   run.optimizer = make_optimizer(config, run.params);
   run.schedule = make_schedule(config);
+  run.levels = {nn::CircleLevel{0, 1.0}};
+  if (!config.matryoshka.empty())
+    run.levels = nn::parse_circle_levels(config.matryoshka, config.matryoshka_weights, nn::head_circles(run.model.mode, config.dim));
   if (config.ema > 0) run.ema = std::make_unique<nn::Ema<float>>(run.params, config.ema);
   if (options.resume)
     run.progress = restore_last(options.dir + "/last.ckpt", run.arch, *run.model.net, *run.optimizer, run.ema.get());
@@ -236,21 +244,27 @@ StepLosses train_step(Run& run, const TrainConfig& config, const RunOptions& opt
   else dims.push_back(batch.width);
   tape.clear();
   const Var<float> z = run.model.net->forward(tape.constant(Tensor<float>(Shape(dims), batch.pixels)));
-  const auto cf = nn::contrastive_features(z, run.model.mode);
   nn::SupConOptions supcon_opt;
   supcon_opt.temperature = config.temperature;
   supcon_opt.base_temperature = config.base_temperature;
-  const auto sup = nn::supcon_loss(cf.f, batch.labels, int(batch.views), cf.scale, supcon_opt);
   StepLosses out;
-  Var<float> loss = sup.loss;
-  if (config.koleo > 0) {
-    const Var<float> kl = nn::koleo_loss(cf.f, int(batch.views));
-    out.koleo = kl.value().item();
-    loss = loss + kl * config.koleo;
+  Var<float> loss;
+  // One level (the whole embedding) without loss.matryoshka; each prefix of circles with it.
+  for (const nn::CircleLevel& level : run.levels) {
+    const Var<float> zk = level.circles == 0 ? z : nn::circle_prefix(z, run.model.mode, level.circles);
+    const auto cf = nn::contrastive_features(zk, run.model.mode);
+    const auto sup = nn::supcon_loss(cf.f, batch.labels, int(batch.views), cf.scale, supcon_opt);
+    Var<float> term = level.weight == 1 ? sup.loss : sup.loss * level.weight;
+    out.supcon += level.weight * double(sup.loss.value().item());
+    if (config.koleo > 0) {
+      const Var<float> kl = nn::koleo_loss(cf.f, int(batch.views));
+      out.koleo += level.weight * double(kl.value().item());
+      term = term + kl * (config.koleo * level.weight);
+    }
+    loss = loss.valid() ? loss + term : term;
+    if (level.circles == run.levels.back().circles) out.anchors_with_positive = sup.anchors - sup.anchors_without_positive;
   }
   out.loss = loss.value().item();
-  out.supcon = sup.loss.value().item();
-  out.anchors_with_positive = sup.anchors - sup.anchors_without_positive;
   // Built only when the run stops: the step itself allocates no message.
   auto stopped = [&](const std::string& what) {
     return TrainingStopped(where() + ": " + what +

@@ -6,6 +6,7 @@
 #include "nn/contrastive_features.hpp"
 #include "nn/flat_torus.hpp"
 #include "nn/koleo.hpp"
+#include "nn/matryoshka.hpp"
 #include "nn/normalize.hpp"
 #include "nn/supcon.hpp"
 
@@ -28,7 +29,61 @@ V contrastive_objective(const V& z, HeadMode mode, const std::vector<int>& label
   const ContrastiveFeatures<double> cf = contrastive_features(z, mode);
   return supcon_loss(cf.f, labels, views, cf.scale).loss + koleo_loss(cf.f, views);
 }
+// The Matryoshka objective: the weighted sum of contrastive_objective over each circle prefix.
+V matryoshka_objective(const V& z, HeadMode mode, const std::vector<int>& labels, int views,
+                       const std::vector<CircleLevel>& levels) {
+  V total;
+  for (const CircleLevel& l : levels) {
+    const V term = contrastive_objective(circle_prefix(z, mode, l.circles), mode, labels, views) * l.weight;
+    total = total.valid() ? total + term : term;
+  }
+  return total;
+}
 }  // namespace
+
+TEST_CASE("Matryoshka: every circle at weight 1 is the plain loss exactly; gradients through the prefixes", "[nn][gradcheck]") {
+  const std::vector<int> labels = {0, 1, 0, 2};
+  for (const HeadMode mode : {HeadMode::torusN, HeadMode::torusC}) {
+    INFO(head_mode_name(mode));
+    const Tensor<double> x = random_tensor({8, 6}, 110, 0.05, 0.95);
+    const auto head = [&](const V& v) { return mode == HeadMode::torusN ? pair_normalize(v) : wrap01(v); };
+    const int64_t circles = head_circles(mode, 6);
+    const std::vector<CircleLevel> all = parse_circle_levels(std::to_string(circles), "", circles);
+    Tape<double> tape;
+    const V z = head(tape.variable(x));
+    CHECK(matryoshka_objective(z, mode, labels, 2, all).value().item() == contrastive_objective(z, mode, labels, 2).value().item());
+    // Nested prefixes with weights: the gradient reaches every column, through each slice.
+    const std::vector<CircleLevel> nested = parse_circle_levels(mode == HeadMode::torusN ? "1,2,3" : "1,3,6", "1,0.5,2", circles);
+    require_gradients([&](Tape<double>&, const Vs& v) { return matryoshka_objective(head(v[0]), mode, labels, 2, nested); }, {x});
+    // A prefix's loss depends on its own circles only: the gradient of the 1-circle level is zero
+    // beyond the first circle's columns.
+    const std::vector<CircleLevel> first = parse_circle_levels("1", "", circles);
+    const auto g = analytic_grads([&](Tape<double>&, const Vs& v) { return matryoshka_objective(head(v[0]), mode, labels, 2, first); }, {x});
+    const int64_t kept = mode == HeadMode::torusN ? 2 : 1;
+    double beyond = 0, within = 0;
+    for (int64_t r = 0; r < 8; ++r)
+      for (int64_t c = 0; c < 6; ++c) (c < kept ? within : beyond) += std::fabs(g[0].data()[r * 6 + c]);
+    CHECK(beyond == 0.0);
+    CHECK(within > 0.0);
+  }
+}
+
+TEST_CASE("Matryoshka levels: parsed, and every bad list named", "[nn][values]") {
+  const auto l = parse_circle_levels("1, 2,4,8", "1,1,0.5,0.25", 8);
+  REQUIRE(l.size() == 4);
+  CHECK(l[2].circles == 4);
+  CHECK(l[3].weight == 0.25);
+  CHECK(parse_circle_levels("2,8", "", 8)[1].weight == 1.0);
+  CHECK_THROWS_WITH(parse_circle_levels("1,2,16", "", 8), Catch::Contains("\"16\"") && Catch::Contains("[1, 8]"));
+  CHECK_THROWS_WITH(parse_circle_levels("2,2", "", 8), Catch::Contains("strictly increasing"));
+  CHECK_THROWS_WITH(parse_circle_levels("0,2", "", 8), Catch::Contains("\"0\""));
+  CHECK_THROWS_WITH(parse_circle_levels("1,x", "", 8), Catch::Contains("\"x\""));
+  CHECK_THROWS_WITH(parse_circle_levels("", "", 8), Catch::Contains("no level"));
+  CHECK_THROWS_WITH(parse_circle_levels("1,2", "1", 8), Catch::Contains("1 weights"));
+  CHECK_THROWS_WITH(parse_circle_levels("1,2", "1,-1", 8), Catch::Contains("weight \"-1\""));
+  CHECK_THROWS_WITH(parse_circle_levels("1,2,", "", 8), Catch::Contains("\"\""));
+  CHECK_THROWS_WITH(head_circles(HeadMode::sphere, 8), Catch::Contains("sphere"));
+}
 
 TEST_CASE("SupCon: gradients for raw, torusN and torusC features", "[nn][gradcheck]") {
   const std::vector<int> labels = {0, 1, 0};

@@ -548,6 +548,13 @@ TEST_CASE("model.arch audio_cnn takes spectrogram-shaped inputs of any size", "[
   CHECK_NOTHROW(train::make_model(c, {1, 64, 100}, rng));
   CHECK_NOTHROW(train::make_model(c, {1, 128, 250}, rng));
   CHECK(train::architecture(c, {1, 64, 100})["width"] == 4);
+  // ResNet-20 with one input channel takes spectrograms too (global pooling before the head).
+  c.arch = "resnet20";
+  train::Model r = train::make_model(c, {1, 32, 48}, rng);
+  Tape<float> tape;
+  const Var<float> z = r.net->forward(tape.constant(Tensor<float>(Shape({2, 1, 32, 48}), std::vector<float>(2 * 32 * 48, 0.5f))));
+  CHECK(z.shape()[0] == 2);
+  CHECK(z.shape()[1] == c.dim);
 }
 
 TEST_CASE("an audio-folder run: held-out classes, per-band statistics, input.json and the fewshot split", "[train][run][audio]") {
@@ -617,5 +624,52 @@ TEST_CASE("an audio-folder run: held-out classes, per-band statistics, input.jso
   train::TrainConfig wrong_arch = c;
   wrong_arch.arch = "convnet";
   CHECK_THAT(error_of([&] { train::validate(wrong_arch); }), Catch::Contains("model.arch") && Catch::Contains("log-mel"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("loss.matryoshka trains every prefix of circles; it equals the plain run with one level of every circle", "[train][run]") {
+  const std::string dir = fresh_dir("matryoshka");
+  train::TrainConfig c = features_config(dir);  // torusN D8: 4 circles
+  c.epochs = 2;
+  const auto run = [&](const std::string& name, const train::TrainConfig& config) {
+    train::RunOptions o;
+    o.dir = dir + "/" + name;
+    train::train_run(config, o);
+    return tensors_of(o.dir + "/last.ckpt");
+  };
+  const auto plain = run("plain", c);
+  train::TrainConfig every = c;
+  every.matryoshka = "4";
+  CHECK(run("every", every) == plain);  // the same loss, bit for bit
+  train::TrainConfig nested = c;
+  nested.matryoshka = "1,2,4";
+  nested.matryoshka_weights = "1,1,2";
+  train::validate(nested);
+  const auto m = run("nested", nested);
+  CHECK(m != plain);
+  std::ifstream csv(dir + "/nested/metrics.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  CHECK(row.find("nan") == std::string::npos);
+
+  train::TrainConfig sphere = nested;
+  sphere.head = "sphere";
+  CHECK_THAT(error_of([&] { train::validate(sphere); }), Catch::Contains("loss.matryoshka") && Catch::Contains("sphere"));
+  train::TrainConfig too_many = c;
+  too_many.matryoshka = "2,8";
+  CHECK_THAT(error_of([&] { train::validate(too_many); }), Catch::Contains("loss.matryoshka") && Catch::Contains("\"8\""));
+  train::TrainConfig weights = c;
+  weights.matryoshka = "1,4";
+  weights.matryoshka_weights = "1";
+  CHECK_THAT(error_of([&] { train::validate(weights); }), Catch::Contains("loss.matryoshka_weights"));
+  // A torusN head with one circle plots it on both axes by default (plot.circle_y -1).
+  train::TrainConfig one = c;
+  one.dim = 2;
+  CHECK_NOTHROW(train::validate(one));
+  CHECK(train::plot_circle_y(one) == 0);
+  CHECK(train::plot_circle_y(c) == 1);
+  one.circle_y = 1;
+  CHECK_THAT(error_of([&] { train::validate(one); }), Catch::Contains("plot.circle_y"));
   fs::remove_all(dir);
 }

@@ -4,7 +4,6 @@
 #include "geometry/uint8_codes.hpp"
 
 #include <array>
-#include <climits>
 #include <cstdint>
 
 #include <cmath>
@@ -50,7 +49,24 @@ std::vector<FewShotEpisode> draw_episodes(const std::vector<int>& labels, const 
   return episodes;
 }
 
-// Accuracy of every episode by `classify(episode, scores)`, which fills the episode's accuracy.
+// The fraction of the episode's queries whose nearest prototype (the least distance(q, way); the
+// first on a tie) is their own way's.
+template <class Distance>
+double nearest_prototype_accuracy(const FewShotEpisode& episode, int ways, Distance distance) {
+  int64_t correct = 0, total = 0;
+  for (int truth = 0; truth < ways; ++truth)
+    for (int64_t q : episode.queries[size_t(truth)]) {
+      int best = 0;
+      auto best_d = distance(q, 0);
+      for (int w = 1; w < ways; ++w)
+        if (const auto d = distance(q, w); d < best_d) best_d = d, best = w;
+      correct += best == truth;
+      ++total;
+    }
+  return double(correct) / double(total);
+}
+
+// Runs classify(episode) on every episode (it sets the episode's accuracy) and summarises them.
 template <class Classify>
 FewShotResult run_episodes(std::vector<FewShotEpisode>& episodes, const FewShotOptions& o, Classify classify,
                            std::vector<FewShotEpisode>* trace) {
@@ -98,19 +114,9 @@ FewShotResult few_shot_accuracy(const RowMatrix& x, const std::vector<int>& labe
       for (int64_t i : episode.support[size_t(w)]) prototypes.row(w) += v.row(i) - centre;
       prototypes.row(w) /= float(o.shots);
     }
-    int64_t correct = 0, total = 0;
-    for (int truth = 0; truth < o.ways; ++truth)
-      for (int64_t q : episode.queries[size_t(truth)]) {
-        int best = 0;
-        float best_d = INFINITY;
-        for (int w = 0; w < o.ways; ++w) {
-          const float d = (v.row(q) - centre - prototypes.row(w)).squaredNorm();
-          if (d < best_d) best_d = d, best = w;
-        }
-        correct += best == truth;
-        ++total;
-      }
-    episode.accuracy = double(correct) / double(total);
+    episode.accuracy = nearest_prototype_accuracy(episode, o.ways, [&](int64_t q, int w) {
+      return (v.row(q) - centre - prototypes.row(w)).squaredNorm();
+    });
   }, trace);
 }
 
@@ -135,19 +141,9 @@ FewShotResult few_shot_accuracy_codes(const geometry::CodeMatrix& codes, const s
         const double turns = std::atan2(s, c) / (2 * M_PI);
         prototypes(w, k) = uint8_t(int64_t(std::floor(turns * 256 + 0.5)) & 255);
       }
-    int64_t correct = 0, total = 0;
-    for (int truth = 0; truth < o.ways; ++truth)
-      for (int64_t q : episode.queries[size_t(truth)]) {
-        int best = 0;
-        int32_t best_d = INT32_MAX;
-        for (int w = 0; w < o.ways; ++w) {
-          const int32_t d = geometry::circular_l1(&codes(q, 0), &prototypes(w, 0), K);
-          if (d < best_d) best_d = d, best = w;
-        }
-        correct += best == truth;
-        ++total;
-      }
-    episode.accuracy = double(correct) / double(total);
+    episode.accuracy = nearest_prototype_accuracy(episode, o.ways, [&](int64_t q, int w) {
+      return geometry::circular_l1(&codes(q, 0), &prototypes(w, 0), K);
+    });
   }, trace);
 }
 
