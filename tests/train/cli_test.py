@@ -125,6 +125,15 @@ threads = 1
     check("torus-eval precision@1 equals numpy's", abs(ev.get("precision_at_1", -1) - p1) < 1e-9, f"{ev} vs {p1}")
     check("torus-eval few-shot (4 classes: 4-way)", "4-way 1-shot" in out and ev.get("few_shot", {}).get("4-way 5-shot", {}).get("mean", 0) > 0.9, out)
     check("torus-eval CSV has header and row", len(open(f"{tmp}/eval.csv").read().strip().splitlines()) == 2)
+    # Precision@1 of prefixes of circles (Matryoshka codes cut after k bytes), against numpy.
+    code, out, err = run(EVAL, "--embeddings", emb, "--prefixes", "1,2", "--episodes", "5", "--json", f"{tmp}/prefix.json")
+    pre = json.load(open(f"{tmp}/prefix.json")).get("prefixes", []) if code == 0 else []
+    zr2 = zr[:, :2]
+    p1_first = float(np.mean(lr[np.argmax(z[:, :2] @ zr2.T, axis=1)] == lq))
+    check("torus-eval --prefixes: first circle's precision@1 equals numpy's, codes beside it",
+          code == 0 and len(pre) == 2 and abs(pre[0]["precision_at_1"] - p1_first) < 1e-9 and pre[0]["bytes_per_item"] == 1
+          and 0 < pre[1]["code_precision_at_1"] <= 1 and "precision@1 first 2 circles" in out, f"{err}{out}{pre}")
+    expect_error("torus-eval --prefixes beyond the circles", [EVAL, "--embeddings", emb, "--prefixes", "1,99"], 1, "99")
     code, out, err = run(EVAL, "--embeddings", emb, "--protocol", "bioacoustic", "--episodes", "50", "--json", f"{tmp}/bio.json")
     bio = json.load(open(f"{tmp}/bio.json")) if code == 0 else {}
     check("torus-eval --protocol bioacoustic", code == 0 and bio.get("few_shot", {}).get("4-way 5-shot", {}).get("mean", 0) > 0.9,

@@ -8,6 +8,7 @@
 // Prints a table; --csv and --json write the same numbers.
 #include "autodiff/parallel.hpp"
 #include "nn/io/atomic_file.hpp"
+#include "nn/matryoshka.hpp"
 #include "train/eval/head_modes.hpp"
 #include "train/eval/labelled_embeddings.hpp"
 #include "train/eval/measures.hpp"
@@ -44,6 +45,11 @@ void print_measures(const std::string& head, const eval::Measures& m) {
   };
   print_few_shot(m.few_shot, "");
   print_few_shot(m.few_shot_codes, " u8 codes");
+  for (const eval::PrefixPrecision& p : m.prefixes) {
+    const std::string key = "precision@1 first " + std::to_string(p.circles) + (p.circles == 1 ? " circle" : " circles");
+    std::printf("%-28s %.4f (u8 codes, %lld bytes per item: %.4f)\n", key.c_str(), p.float_precision_at_1,
+                static_cast<long long>(p.circles), p.code_precision_at_1);
+  }
   std::printf("%-28s %.4f\n", "circular variance", m.circular_variance);
   std::printf("%-28s %.4f (max ln N = %.4f)\n", "entropy (nats)", m.entropy_nats, m.max_entropy_nats);
   std::printf("%-28s %lld of %lld\n", "distinct rows", static_cast<long long>(m.distinct_rows),
@@ -56,6 +62,9 @@ nlohmann::json measures_json(const std::string& head, const eval::Measures& m) {
                         {"search_seconds", m.search_seconds}, {"few_shot_set", m.few_shot_set}, {"few_shot_rows", m.few_shot_rows},
                         {"circular_variance", m.circular_variance}, {"entropy_nats", m.entropy_nats},
                         {"max_entropy_nats", m.max_entropy_nats}, {"distinct_rows", m.distinct_rows}};
+  for (const eval::PrefixPrecision& p : m.prefixes)
+    out["prefixes"].push_back({{"circles", p.circles}, {"bytes_per_item", p.circles},
+                               {"precision_at_1", p.float_precision_at_1}, {"code_precision_at_1", p.code_precision_at_1}});
   for (const auto* measures : {&m.few_shot, &m.few_shot_codes})
     for (const eval::FewShotMeasure& f : *measures)
       if (f.measured)
@@ -79,6 +88,12 @@ std::string measures_csv(const std::string& head, const eval::Measures& m) {
       std::snprintf(buf, sizeof buf, ",%.6f,%.6f", f.measured ? f.result.mean : NAN, f.measured ? f.result.std_dev : NAN);
       row += buf;
     }
+  for (const eval::PrefixPrecision& p : m.prefixes) {
+    const std::string stem = "prefix" + std::to_string(p.circles);
+    header += "," + stem + "_precision_at_1," + stem + "_code_precision_at_1";
+    std::snprintf(buf, sizeof buf, ",%.6f,%.6f", p.float_precision_at_1, p.code_precision_at_1);
+    row += buf;
+  }
   header += ",circular_variance,entropy_nats,distinct_rows\n";
   std::snprintf(buf, sizeof buf, ",%.6f,%.6f,%lld\n", m.circular_variance, m.entropy_nats,
                 static_cast<long long>(m.distinct_rows));
@@ -114,10 +129,21 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"images", "bioacoustic"}))
       ->capture_default_str();
   app.add_option("--seed", options.seed, "few-shot episode seed")->capture_default_str();
+  std::string prefixes_text;
+  app.add_option("--prefixes", prefixes_text,
+                 "torus heads: also precision@1 of the first k circles for each k, \"1,2,4\" (Matryoshka codes cut after k bytes)");
   app.add_option("--threads", options.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the results as CSV");
   app.add_option("--json", json_path, "also write the results as JSON");
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
+  if (!prefixes_text.empty()) {
+    try {
+      for (const nn::CircleLevel& l : nn::parse_circle_levels(prefixes_text, "", int64_t(1) << 30)) options.prefixes.push_back(l.circles);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "torus-eval: --prefixes: %s\n", e.what());
+      return 2;
+    }
+  }
   if (protocol == "bioacoustic") {
     options.centre_on_support = true;
     options.queries_per_class = 0;

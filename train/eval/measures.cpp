@@ -2,7 +2,9 @@
 
 #include "geometry/circular_stats.hpp"
 #include "geometry/code_stats.hpp"
+#include "geometry/code_search.hpp"
 #include "geometry/uint8_codes.hpp"
+#include "nn/matryoshka.hpp"
 #include "train/elapsed.hpp"
 #include "train/eval/evaluated_space.hpp"
 
@@ -60,6 +62,23 @@ Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const M
   m.distinct_rows = int64_t(counts.size());
   m.entropy_nats = geometry::shannon_entropy_nats(counts, all.rows(), 0);
   m.max_entropy_nats = std::log(double(all.rows()));
+  if (!o.prefixes.empty()) {
+    if (!m.has_precision) throw std::invalid_argument("prefix precision@1 needs queries (a test split)");
+    const int64_t circles = nn::head_circles(mode, m.dim);  // throws for the heads without circles
+    const RowMatrix uq = torus_angles(q.x, mode), ur = torus_angles(r.x, mode);
+    for (const int64_t k : o.prefixes) {
+      if (k < 1 || k > circles)
+        throw std::invalid_argument("prefix of " + std::to_string(k) + " circles, expected 1 to " + std::to_string(circles));
+      const int64_t columns = mode == nn::HeadMode::torusN ? 2 * k : k;
+      PrefixPrecision p;
+      p.circles = k;
+      p.float_precision_at_1 = precision_at_1(evaluated_space(q.x.leftCols(columns), mode), q.labels,
+                                              evaluated_space(r.x.leftCols(columns), mode), r.labels, o.threads);
+      const geometry::CodeMatrix cq = geometry::encode_angles<float>(uq.leftCols(k)), cr = geometry::encode_angles<float>(ur.leftCols(k));
+      p.code_precision_at_1 = label_match_rate(geometry::knn_circular_l1(cq, cr, 1, o.threads).indices, q.labels, r.labels);
+      m.prefixes.push_back(p);
+    }
+  }
   const RowMatrix& few = set.has_few_shot() ? ef : eq;
   for (int shots : {1, 5}) m.few_shot.push_back(few_shot_measure(few, nullptr, fs.labels, m.ways, shots, o));
   if (mode == nn::HeadMode::torusN || mode == nn::HeadMode::torusC) {

@@ -21,6 +21,15 @@ struct MeasureOptions {
   uint64_t seed = 0;
   int threads = 1;
   bool centre_on_support = false;  // the bioacoustic protocol's L2 normalisation and support centring
+  std::vector<int64_t> prefixes;   // torus heads: also precision@1 of the first k circles, for each k
+};
+
+// Precision@1 of the embeddings cut after their first `circles` circles (a Matryoshka prefix):
+// in floats (the prefix's evaluated space) and on its uint8 codes by circular L1, `circles` bytes
+// per item.
+struct PrefixPrecision {
+  int64_t circles = 0;
+  double float_precision_at_1 = 0, code_precision_at_1 = 0;
 };
 
 struct FewShotMeasure {
@@ -40,6 +49,7 @@ struct Measures {
   int64_t few_shot_rows = 0;
   std::vector<FewShotMeasure> few_shot;        // 1-shot, then 5-shot
   std::vector<FewShotMeasure> few_shot_codes;  // the same episodes on uint8 torus codes (torus heads only)
+  std::vector<PrefixPrecision> prefixes;       // one per MeasureOptions::prefixes
   double circular_variance = 0, entropy_nats = 0, max_entropy_nats = 0;
   int64_t distinct_rows = 0, rows = 0;
 };
