@@ -80,6 +80,15 @@ Session::Session([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
     mpi_ = true;
     return;
   }
+#else
+  // N copies of a single-process run would each train the whole model and write the same files.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"}) {
+    const char* ranks = std::getenv(name);
+    if (ranks && std::atoi(ranks) > 1)
+      throw std::runtime_error(std::string("started as one of ") + ranks + " ranks (" + name +
+                               "), but this build has no MPI: rebuild with -Dmpi=enabled (needs libopenmpi-dev), "
+                               "or start a single process");
+  }
 #endif
   world_ = std::make_unique<SingleProcess>();
 }

@@ -115,7 +115,8 @@ std::size_t element_bytes(DataType t);
 // The run's communicator, made once by main(). Under a launcher that starts ranks (mpirun, srun:
 // the launcher's environment says so) and with an MPI build, it initialises MPI and finalises it
 // when destroyed; otherwise (a plain start, or a build without MPI) it is one SingleProcess rank,
-// so a binary started alone runs exactly as it did before MPI existed.
+// so a binary started alone runs exactly as it did before MPI existed. A build without MPI started
+// as one of several ranks throws (std::runtime_error) rather than run N unaware copies.
 class Session {
  public:
   Session(int& argc, char**& argv);
