@@ -22,7 +22,8 @@
 //   conv2d_max_pool2     nn/conv_pool.hpp               nn/conv_pool.cpp
 //   max_pool2d avg_pool2d
 //                        nn/pool2d.hpp                  nn/pool2d.cpp
-//   batch_norm           nn/batchnorm.hpp               nn/batchnorm.cpp
+//   batch_norm           nn/batchnorm.hpp               nn/batchnorm.cpp (sync batch norm: its reductions over the ranks)
+//   all_gather           nn/dist/all_gather.hpp         nn/dist/all_gather.cpp (collective; checked under mpirun in tests/dist)
 //
 // Conventions at points where the derivative is not defined (each asserted exactly in the tests):
 //   abs'(0) = 0, relu'(0) = 0, leaky_relu'(0) = slope, clamp passes the gradient on [lo, hi]

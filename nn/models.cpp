@@ -90,6 +90,11 @@ class BasicBlock : public Module<T> {
     bn2_.set_training(on);
     if (shortcut_bn_) shortcut_bn_->set_training(on);
   }
+  void set_batch_norm_sync(const dist::Communicator* comm) override {
+    bn1_.set_batch_norm_sync(comm);
+    bn2_.set_batch_norm_sync(comm);
+    if (shortcut_bn_) shortcut_bn_->set_batch_norm_sync(comm);
+  }
 
  private:
   Conv2d<T> conv1_;

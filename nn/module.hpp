@@ -13,6 +13,10 @@
 #include <utility>
 #include <vector>
 
+namespace torus::dist {
+class Communicator;
+}
+
 namespace torus::nn {
 
 template <typename T>
@@ -50,6 +54,9 @@ class Module {
   virtual NamedBuffers<T> buffers() { return {}; }
   virtual void set_training(bool on) { training_ = on; }
   bool training() const { return training_; }
+  // Batch norm's training statistics over every rank of comm (sync batch norm), or each rank's
+  // own (nullptr, the default). Containers pass it on to their children, as set_training.
+  virtual void set_batch_norm_sync(const dist::Communicator*) {}
 
  protected:
   bool training_ = true;
@@ -89,6 +96,9 @@ class Sequential : public Module<T> {
   void set_training(bool on) override {
     this->training_ = on;
     for (auto& [name, m] : children_) m->set_training(on);
+  }
+  void set_batch_norm_sync(const dist::Communicator* comm) override {
+    for (auto& [name, m] : children_) m->set_batch_norm_sync(comm);
   }
   size_t size() const { return children_.size(); }
 

@@ -26,6 +26,7 @@ class Network : public Module<T> {
   NamedParameters<T> parameters() override;
   NamedBuffers<T> buffers() override;
   void set_training(bool on) override;
+  void set_batch_norm_sync(const dist::Communicator* comm) override { backbone_->set_batch_norm_sync(comm); }
   Sequential<T>& backbone() { return *backbone_; }
   EmbeddingHead<T>* head() { return head_.get(); }
 

@@ -3,7 +3,7 @@
 # Environment: BUILD_DIR (default build), TORUS_NATIVE (default true: -march=native),
 # TORUS_MESON_ARGS (extra `meson setup` options, e.g. the sanitizer pass of tests/run.sh).
 
-TORUS_PACKAGES="g++ meson ninja-build pkg-config python3 libeigen3-dev libxtensor-dev catch2 libstb-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev libkissfft-dev sox libsox-fmt-all libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libcairo2-dev fonts-dejavu-core libexpat1-dev python3-numpy dataset-fashion-mnist"
+TORUS_PACKAGES="g++ meson ninja-build pkg-config python3 libeigen3-dev libxtensor-dev catch2 libstb-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev libkissfft-dev sox libsox-fmt-all libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libcairo2-dev fonts-dejavu-core libopenmpi-dev openmpi-bin libexpat1-dev python3-numpy dataset-fashion-mnist"
 
 torus_missing_packages() {
   local missing="" p
