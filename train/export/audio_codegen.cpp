@@ -101,7 +101,7 @@ ConstantArrays audio_constants(const AudioModel& model) {
   const InputQuantization& iq = model.input_quantization;
   const Int8AudioCnn& n = model.net;
   ConstantArrays a;
-  a.add("int16_t", "@p_fe_window", fe.window, "(n_fft) Q15 periodic Hann window");
+  a.add("int32_t", "@p_fe_window", fe.window, "(n_fft) Q30 periodic Hann window");
   a.add("int32_t", "@p_fe_cos_q30", fe.cos_q30, "(n_fft / 2) round(2^30 cos(2 pi k / n_fft))");
   a.add("int32_t", "@p_fe_sin_q30", fe.sin_q30, "(n_fft / 2) round(2^30 sin(2 pi k / n_fft))");
   a.add("uint16_t", "@p_fe_bit_reverse", fe.bit_reverse, "(n_fft / 2) the FFT's input permutation");
@@ -170,7 +170,7 @@ std::string model_header(const AudioModel& model, const Provenance& p, const Aud
     << "   no malloc, no floating point.\n\n"
     << "   Front end (its floating-point reference is datasets::log_mel, torchaudio's MelSpectrogram +\n"
     << "   AmplitudeToDB):\n"
-    << "   n_fft " << lm.n_fft << ", hop " << lm.hop << ", periodic Hann (Q15), reflect padding by n_fft / 2, "
+    << "   n_fft " << lm.n_fft << ", hop " << lm.hop << ", periodic Hann (Q30), reflect padding by n_fft / 2, "
     << lm.n_mels << " mel bands\n   from " << lm.f_min << " to " << lm.f_max << " Hz ("
     << (lm.scale == datasets::MelScale::htk ? "HTK" : "Slaney") << " scale" << (lm.slaney_norm ? ", Slaney area normalisation" : "")
     << "), 10 log10(max(power, " << lm.floor << ")) for samples x / 32768;\n"

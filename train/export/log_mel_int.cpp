@@ -69,28 +69,33 @@ void split_bin(const IntLogMel& fe, const std::int32_t* z, int k, std::int64_t& 
 }
 
 // One frame's power (doubled DFT, squared) into `power` (M + 1); returns false for a frame of
-// zeros, else sets `exponent` e: true power = power 2^(2e - 62).
+// zeros, else sets `exponent` e: true power = power 2^(2e - 92) (samples x / 2^15, the window
+// Q30, so a frame value is v 2^-45 = u 2^(e - 45), and 2X has one more factor 2).
 bool frame_power(const IntLogMel& fe, const std::int16_t* pcm, int n, int t, std::int32_t* z, std::uint64_t* power,
                  int& exponent) {
   const int N = fe.n_fft, M = N / 2;
-  std::uint32_t max_abs = 0;
-  for (int i = 0; i < N; ++i) {
-    int j = t * fe.hop + i - M;  // reflect padding by n_fft / 2, as log_mel
+  // Sample i of the frame, reflect-padded by n_fft / 2 as log_mel, times the Q30 window: |v| < 2^45.
+  const auto windowed = [&](int i) {
+    int j = t * fe.hop + i - M;
     if (j < 0) j = -j;
     if (j >= n) j = 2 * (n - 1) - j;
-    const std::int32_t v = std::int32_t(pcm[j]) * std::int32_t(fe.window[size_t(i)]);  // |v| < 2^30
-    z[i] = v;
-    const std::uint32_t a = v < 0 ? 0u - std::uint32_t(v) : std::uint32_t(v);
+    return std::int64_t(pcm[j]) * std::int64_t(fe.window[size_t(i)]);
+  };
+  std::uint64_t max_abs = 0;
+  for (int i = 0; i < N; ++i) {
+    const std::int64_t v = windowed(i);
+    const std::uint64_t a = v < 0 ? 0u - std::uint64_t(v) : std::uint64_t(v);
     if (a > max_abs) max_abs = a;
   }
   if (max_abs == 0) return false;
-  // Block exponent: |u| <= 2^T keeps every stage below 2^(T + log2 M + 1/2) = 2^28.5 and the
-  // doubled bins below 2^30 (|X[k]| <= sum |u| <= N 2^T).
+  // Block exponent: |u| <= 2^T keeps every stage's values below sqrt(2) M 2^T = 2^29.5 (a stage of
+  // length L sums L points of modulus <= sqrt(2) 2^T) and the doubled bins, in int64, below
+  // 2N 2^T = 2^31, so their power fits uint64.
   const int e = bit_length(max_abs) - fe.frame_headroom_bits;
-  if (e > 0)
-    for (int i = 0; i < N; ++i) z[i] = rounding_divide_by_pot(z[i], e);
-  else if (e < 0)
-    for (int i = 0; i < N; ++i) z[i] = z[i] * (std::int32_t(1) << -e);
+  for (int i = 0; i < N; ++i) {
+    const std::int64_t v = windowed(i);
+    z[i] = e > 0 ? std::int32_t(asr64(v + (std::int64_t(1) << (e - 1)), e)) : std::int32_t(v * (std::int64_t(1) << -e));
+  }
   complex_fft(fe, z);
   for (int k = 0; k <= M; ++k) {
     std::int64_t re = 0, im = 0;
@@ -111,12 +116,15 @@ void frame_db(const IntLogMel& fe, bool nonzero, int e, const std::uint64_t* pow
     std::fill(db, db + fe.n_mels, fe.floor_db_q16);
     return;
   }
-  // Second block exponent: each term below 2^(63 - guard), each band's sum below 2^63.
-  int s = bit_length(power_max) + fe.mel_guard_bits - 63;
-  if (s < 0) s = 0;
   for (int b = 0; b < fe.n_mels; ++b) {
-    std::uint64_t acc = 0;
+    std::uint64_t acc = 0, band_max = 0;
     const int start = fe.band_start[size_t(b)], length = fe.band_length[size_t(b)], offset = fe.band_offset[size_t(b)];
+    // A block exponent per band: each term below 2^(63 - guard), the band's sum below 2^63, and the
+    // band keeps 63 - guard bits below its own largest bin (one exponent per frame would leave a
+    // band 120 dB under a loud tone only a few bits).
+    for (int j = 0; j < length; ++j) band_max = std::max(band_max, power[start + j]);
+    int s = bit_length(band_max) + fe.mel_guard_bits - 63;
+    if (s < 0) s = 0;
     for (int j = 0; j < length; ++j) {
       std::uint64_t p = power[start + j];
       if (s > 0) p = (p + (std::uint64_t(1) << (s - 1))) >> s;
@@ -131,8 +139,8 @@ void frame_db(const IntLogMel& fe, bool nonzero, int e, const std::uint64_t* pow
     const std::uint32_t i = (mantissa >> 8) & 255u, f = mantissa & 255u;
     const std::int32_t log_mantissa =
         fe.log_table[i] + std::int32_t(((std::uint32_t(fe.log_table[i + 1] - fe.log_table[i])) * f + 128u) >> 8);
-    // true mel power = acc 2^s 2^(2e - 62) w_max / 32767
-    const std::int32_t octaves = top + s + 2 * e - 62;
+    // true mel power = acc 2^s 2^(2e - 92) w_max / 32767
+    const std::int32_t octaves = top + s + 2 * e - 92;
     std::int32_t v = octaves * fe.db_per_octave_q16 + log_mantissa + fe.band_db_offset[size_t(b)];
     if (v < fe.floor_db_q16) v = fe.floor_db_q16;
     db[b] = v;
@@ -153,10 +161,10 @@ IntLogMel make_int_log_mel(const datasets::LogMelConfig& c) {
   fe.floor = c.floor;
   const int M = c.n_fft / 2;
   while ((1 << fe.log2_half) < M) ++fe.log2_half;
-  fe.frame_headroom_bits = 28 - fe.log2_half;
+  fe.frame_headroom_bits = 29 - fe.log2_half;
   const double pi = std::numbers::pi;
   for (int i = 0; i < c.n_fft; ++i)
-    fe.window.push_back(std::int16_t(std::min(32767L, std::lround(32768.0 * (0.5 - 0.5 * std::cos(2 * pi * i / c.n_fft))))));
+    fe.window.push_back(std::int32_t(std::llround(1073741824.0 * (0.5 - 0.5 * std::cos(2 * pi * i / c.n_fft)))));
   for (int k = 0; k < M; ++k) {
     fe.cos_q30.push_back(std::int32_t(std::llround(1073741824.0 * std::cos(2 * pi * k / c.n_fft))));
     fe.sin_q30.push_back(std::int32_t(std::llround(1073741824.0 * std::sin(2 * pi * k / c.n_fft))));
@@ -316,29 +324,31 @@ static void @p_complex_fft(int32_t *z) {
   }
 }
 
+/* Sample i of frame t, reflect-padded by n_fft / 2, times the Q30 window: |v| < 2^45. */
+static int64_t @p_windowed(const int16_t *pcm, int n, int t, int i) {
+  int j = t * @P_FE_HOP + i - @P_FE_HALF;
+  if (j < 0) j = -j;
+  if (j >= n) j = 2 * (n - 1) - j;
+  return (int64_t)pcm[j] * (int64_t)@p_fe_window[i];
+}
+
 /* Frame t's doubled-DFT power into m->power; 0 for a frame of zeros, else 1 with *exponent = e
-   (true power = power 2^(2e - 62)). */
+   (true power = power 2^(2e - 92)). */
 static int @p_frame_power(@p_scratch *m, const int16_t *pcm, int n, int t, int *exponent) {
   int32_t *z = m->fft;
-  uint32_t max_abs = 0;
+  uint64_t max_abs = 0;
   int i, e, k;
   for (i = 0; i < @P_FE_N_FFT; ++i) {
-    int j = t * @P_FE_HOP + i - @P_FE_HALF;
-    int32_t v;
-    uint32_t a;
-    if (j < 0) j = -j;
-    if (j >= n) j = 2 * (n - 1) - j;
-    v = (int32_t)pcm[j] * (int32_t)@p_fe_window[i];
-    z[i] = v;
-    a = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    const int64_t v = @p_windowed(pcm, n, t, i);
+    const uint64_t a = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
     if (a > max_abs) max_abs = a;
   }
   if (max_abs == 0) return 0;
   e = @p_bit_length(max_abs) - @P_FE_HEADROOM_BITS;
-  if (e > 0)
-    for (i = 0; i < @P_FE_N_FFT; ++i) z[i] = @p_rdbpot(z[i], e);
-  else if (e < 0)
-    for (i = 0; i < @P_FE_N_FFT; ++i) z[i] = z[i] * ((int32_t)1 << -e);
+  for (i = 0; i < @P_FE_N_FFT; ++i) {
+    const int64_t v = @p_windowed(pcm, n, t, i) + (e > 0 ? ((int64_t)1 << (e - 1)) : 0);
+    z[i] = e > 0 ? (int32_t)(v >= 0 ? (v >> e) : ~(~v >> e)) : (int32_t)(v * ((int64_t)1 << -e));
+  }
   @p_complex_fft(z);
   for (k = 0; k <= @P_FE_HALF; ++k) {
     const int ka = k % @P_FE_HALF, kb = (@P_FE_HALF - k) % @P_FE_HALF;
@@ -364,14 +374,16 @@ static void @p_frame_db(@p_scratch *m, int nonzero, int e) {
     for (b = 0; b < @P_FE_MELS; ++b) m->db[b] = @P_FE_FLOOR_DB_Q16;
     return;
   }
-  s = @p_bit_length(power_max) + @P_FE_GUARD_BITS - 63;
-  if (s < 0) s = 0;
   for (b = 0; b < @P_FE_MELS; ++b) {
-    uint64_t acc = 0;
+    uint64_t acc = 0, band_max = 0;
     const int start = (int)@p_fe_band_start[b], length = (int)@p_fe_band_length[b], offset = (int)@p_fe_band_offset[b];
     int top;
     uint32_t mantissa, i, f;
     int32_t log_mantissa, octaves, v;
+    for (j = 0; j < length; ++j)
+      if (m->power[start + j] > band_max) band_max = m->power[start + j];
+    s = @p_bit_length(band_max) + @P_FE_GUARD_BITS - 63;
+    if (s < 0) s = 0;
     for (j = 0; j < length; ++j) {
       uint64_t p = m->power[start + j];
       if (s > 0) p = (p + ((uint64_t)1 << (s - 1))) >> s;
@@ -386,7 +398,7 @@ static void @p_frame_db(@p_scratch *m, int nonzero, int e) {
     i = (mantissa >> 8) & 255u;
     f = mantissa & 255u;
     log_mantissa = @p_fe_log_table[i] + (int32_t)((((uint32_t)(@p_fe_log_table[i + 1] - @p_fe_log_table[i])) * f + 128u) >> 8);
-    octaves = top + s + 2 * e - 62;
+    octaves = top + s + 2 * e - 92;
     v = octaves * @P_FE_DB_PER_OCTAVE_Q16 + log_mantissa + @p_fe_band_db_offset[b];
     if (v < @P_FE_FLOOR_DB_Q16) v = @P_FE_FLOOR_DB_Q16;
     m->db[b] = v;
@@ -416,9 +428,10 @@ static void @p_log_mel_input(@p_scratch *m, const int16_t *pcm, int n, int8_t *o
 constexpr int kLogMelSlots[] = {
     1 + 1,           // bit_length
     1,               // round_q30
+    4 + 1,           // windowed: params; j
     1 + 4 + 1 + 2 + 4 + 2 + 2 + 2 + 1,  // complex_fft: z; k len s j; r tmp; half_len step; c sn; a b; br bi; tr ti; ar ai
-    5 + 4 + 2 + 1 + 2 + 2 + 4 + 2 + 2,  // frame_power: params; z max_abs i e k; j v a; ka kb; ar ai br bi; er ei orr oi; c sn; re im
-    3 + 5 + 4 + 4 + 3,                  // frame_db: params; power_max k b j s; acc start length offset; top mantissa i f; log_mantissa octaves v (+ p)
+    5 + 4 + 2 + 1 + 2 + 4 + 4 + 2 + 2,  // frame_power: params; z max_abs i e k; v a; v; ka kb; ar ai br bi; er ei orr oi; c sn; re im
+    3 + 5 + 5 + 4 + 4,                  // frame_db: params; power_max k b j s; acc band_max start length offset; top mantissa i f; log_mantissa octaves v p
     5 + 3 + 2 + 1,                      // log_mel_input: params; frames t b; e nonzero; v
 };
 

@@ -1,10 +1,10 @@
 // The log-mel front end of datasets/log_mel.hpp in integers only, for the audio export: int16 PCM
 // of one crop -> the int8 input of the network's first convolution. Per frame: reflect padding as
-// log_mel does it, a Q15 periodic Hann window (exact in int32), a block exponent that scales the
-// frame to 2^(28 - log2(N/2)) so that no FFT stage can overflow int32, an N/2-point complex radix-2
+// log_mel does it, a Q30 periodic Hann window (the product exact in int64), a block exponent that scales the
+// frame to 2^(29 - log2(N/2)) so that no FFT stage can overflow int32, an N/2-point complex radix-2
 // FFT of the even/odd samples with Q30 twiddles and the real-input split, power in uint64, the
 // sparse mel filterbank (per band: first bin, length, Q15 weights relative to the band's largest
-// one), a second block exponent so the weighted sums fit uint64, then 10 log10 by leading-bit
+// one), a block exponent per band so its weighted sum fits uint64, then 10 log10 by leading-bit
 // count and a 257-entry table of 10 log10(1 + i/256) with linear interpolation, in Q16 dB that are
 // absolute (every exponent and scale is added back), the floor, and per band one Q31 multiplier
 // that applies (dB - mean_b) / std_b and the input quantisation of the first convolution.
@@ -26,9 +26,9 @@ inline constexpr int kDbFractionBits = 16;  // dB values are Q16
 // Everything the integer front end needs, computed once from the float configuration.
 struct IntLogMel {
   int n_fft = 0, log2_half = 0, hop = 0, n_mels = 0;
-  int frame_headroom_bits = 0;  // T: a frame is scaled to |u| <= 2^T, T = 28 - log2(n_fft / 2)
+  int frame_headroom_bits = 0;  // T: a frame is scaled to |u| <= 2^T, T = 29 - log2(n_fft / 2)
   int mel_guard_bits = 0;       // 15 + ceil(log2(longest band)): the weighted sum of a band fits 63 bits
-  std::vector<std::int16_t> window;     // (n_fft) Q15 periodic Hann, min(round(2^15 hann[i]), 32767)
+  std::vector<std::int32_t> window;     // (n_fft) Q30 periodic Hann (Q15 puts a floor 105 dB under a tone)
   std::vector<std::int32_t> cos_q30, sin_q30;  // (n_fft / 2) round(2^30 cos(2 pi k / n_fft)), sin likewise
   std::vector<std::uint16_t> bit_reverse;      // (n_fft / 2) the FFT's input permutation
   std::vector<std::int32_t> band_start, band_length, band_offset;  // (n_mels) bins of each band, into band_weights
