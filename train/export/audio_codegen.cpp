@@ -186,17 +186,8 @@ std::string model_header(const AudioModel& model, const Provenance& p, const Aud
     << "   Code k is floor(256 u_k) mod 256, u_k the angle of circle k in turns.\n\n"
     << t("   Files: @p_model.c (the forward pass), @p_weights.c (the constants), @p_golden.c (golden\n"
          "   vectors and @p_self_test; leave it out of a product build). Every name carries the prefix\n"
-         "   \"@p\" (macros \"@P\"), so exports with other prefixes link into the same program.\n\n"
-         "   Resources (numbers below): flash @P_MODEL_FLASH_BYTES = the const arrays of @p_weights.c (code\n"
-         "   not counted; @p_golden.c adds @P_MODEL_GOLDEN_BYTES); RAM @P_MODEL_SCRATCH_BYTES = one @p_scratch,\n"
-         "   the caller's for @p_embed_pcm_r, a static one (.bss) for @p_embed_pcm; stack\n"
-         "   @P_MODEL_STACK_BYTES, an upper bound for either entry point: every array is in the scratch, so\n"
-         "   the stack holds scalars only, and the bound gives each local and parameter of each function\n"
-         "   of @p_model.c 8 bytes and each function 64 bytes of return address and saved registers, all\n"
-         "   on one chain (none recurses). @p_self_test adds @P_MODEL_CODES bytes and its own frame.\n\n"
-         "   Placement: define @P_WEIGHTS_SECTION as a string literal when compiling @p_weights.c\n"
-         "   (-D@P_WEIGHTS_SECTION='\".flash_model\"') to put every constant into that linker section\n"
-         "   (GCC and Clang syntax); left undefined, they go where const data goes.\n\n")
+         "   \"@p\" (macros \"@P\"), so exports with other prefixes link into the same program.\n\n")
+    << t(resources_paragraph("embed_pcm"))
     << provenance_lines(p);
   std::ostringstream m;
   m << "#ifndef @P_MODEL_H\n#define @P_MODEL_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
@@ -211,10 +202,7 @@ std::string model_header(const AudioModel& model, const Provenance& p, const Aud
     << "#define @P_MODEL_SEED " << p.seed << "\n#define @P_MODEL_EPOCH " << p.epoch << "\n"
     << "#define @P_MODEL_STEP " << p.step << "\n"
     << "#define @P_MODEL_GOLDEN_COUNT " << golden.count << "\n\n"
-    << "#define @P_MODEL_FLASH_BYTES " << r.flash_bytes << " /* the const arrays of @p_weights.c */\n"
-    << "#define @P_MODEL_SCRATCH_BYTES " << r.scratch_bytes << " /* RAM: sizeof(@p_scratch) */\n"
-    << "#define @P_MODEL_STACK_BYTES " << r.stack_bytes << " /* upper bound, either entry point */\n"
-    << "#define @P_MODEL_GOLDEN_BYTES " << r.golden_bytes << " /* the const arrays of @p_golden.c */\n\n"
+    << resource_defines(r)
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
     << "/* One crop's intermediate values. A struct so that a static or automatic buffer gets the size\n"
     << "   and the alignment @p_embed_pcm_r needs; its fields are not an interface. */\n"

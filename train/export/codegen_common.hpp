@@ -14,6 +14,7 @@
 namespace torus::train::exportq {
 
 struct Provenance;
+struct ResourceBudget;
 
 // The network's constants: each array declared once in the header (with its size, so that the
 // compiler checks the definition against it) and defined in NAME_weights.c; `bytes` is the flash
@@ -59,6 +60,12 @@ std::string comment_safe(std::string text);
 
 // The top of NAME_weights.c after its include: the section macro of every array.
 std::string weights_section_preamble();
+
+// The header comment's paragraphs on resources and placement, for entry points @p_<entry>_r and
+// @p_<entry>.
+std::string resources_paragraph(const std::string& entry);
+// The four #define lines of the resource numbers (flash, scratch, stack, golden) and a blank line.
+std::string resource_defines(const ResourceBudget& r);
 
 // "   Provenance: checkpoint ..., epoch .., step .., seed ..\n   Calibration: ...\n\n   The run's
 // config.toml:\n\n<verbatim>\n*/\n": the end of the header's opening comment (verbatim text, not
