@@ -19,15 +19,15 @@
 using namespace torus;
 
 int main(int argc, char** argv) {
-  CLI::App app{"Exports a convnet/torusN run as int8 C99 code with no floating point, and checks it."};
+  CLI::App app{"Exports a convnet/torusN or audio_cnn/torusN run as int8 C99 code with no floating point, and checks it."};
   train::exportq::ExportOptions o;
   app.add_option("--run", o.run_dir, "run folder written by torus-train")->required();
   app.add_option("--checkpoint", o.checkpoint, "best, last, or a checkpoint file")->capture_default_str();
   app.add_option("--out", o.out_dir, "output folder (default <run>/export)");
-  app.add_option("--calibration", o.calibration, "training images for the activation ranges (min/max)")
+  app.add_option("--calibration", o.calibration, "training images for the activation ranges (min/max); audio_cnn: crops of synthetic calls, at most 128")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--prefix", o.prefix, "C identifier leading every generated name and file")->capture_default_str();
-  app.add_flag("--check", o.check, "compile the C, run it on the test split, compare; writes check.json (NAME_check.json)");
+  app.add_flag("--check", o.check, "compile the C, run it on the test split (audio_cnn: 32 synthetic crops), compare; writes check.json (NAME_check.json)");
   app.add_option("--threads", o.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {
