@@ -363,11 +363,26 @@ int main(void) {
   for (const char* p : {"alpha", "beta"})
     for (const char* f : {"_model.c", "_weights.c", "_golden.c"}) sources += dir + "/" + p + f + " ";
   const std::string log = dir + "/both.log";
-  const int built = run_shell(cc + strict + sources + dir + "/both.c -o " + dir + "/both > " + log + " 2>&1");
+  const int built = run_shell(cc + strict + "-DALPHA_WEIGHTS_SECTION='\".alpha_flash\"' " + sources + dir + "/both.c -o " + dir +
+                              "/both > " + log + " 2>&1");
   INFO(read_text(log));
   REQUIRE(built == 0);
   CHECK(run_shell(dir + "/both > " + log + " 2>&1") == 0);
   CHECK_THAT(read_text(log), Catch::Contains("failures 0"));
+  // alpha's constants in their own section: the stated flash, up to the compiler's alignment padding.
+  if (run_shell("size -A -d " + dir + "/both > " + log + " 2>&1") == 0) {
+    std::istringstream table(read_text(log));
+    std::size_t section = 0;
+    for (std::string line; std::getline(table, line);) {
+      std::istringstream fields(line);
+      std::string name;
+      std::size_t size = 0;
+      if (fields >> name >> size && name == ".alpha_flash") section = size;
+    }
+    INFO(read_text(log));
+    CHECK(section >= alpha.code.resources.flash_bytes);
+    CHECK(section < alpha.code.resources.flash_bytes + 52 * 32);  // 52 arrays, at most 32 bytes of alignment each
+  }
   for (const Built* b : {&alpha, &beta}) {
     CHECK(b->code.header.find("torus_") == std::string::npos);
     CHECK(b->code.source.find("TORUS_") == std::string::npos);
