@@ -321,6 +321,31 @@ TEST_CASE("audio export: the generated C equals the C++ integer reference bit fo
   if (r.general_regs_tried) CHECK(r.general_regs_only);
   CHECK(r.codes == audio_int_codes(alpha.model, crops, 1));
 
+  // Extreme inputs under UndefinedBehaviorSanitizer (signed overflow traps): a full-scale square
+  // wave, a constant -32768, the Nyquist tone +-32767/-32768, full-range noise; C == C++ on them.
+  if (run_shell(cc + " -fsanitize=undefined -x c /dev/null -c -o " + work + "/probe.o > /dev/null 2>&1") == 0) {
+    std::vector<std::int16_t> extreme;
+    std::mt19937_64 noise(9);
+    std::uniform_int_distribution<int> full(-32768, 32767);
+    for (int kind = 0; kind < 4; ++kind)
+      for (int i = 0; i < in.samples(); ++i)
+        extreme.push_back(std::int16_t(kind == 0 ? ((i / 4) % 2 ? 32767 : -32767)
+                                                 : kind == 1 ? -32768 : kind == 2 ? (i % 2 ? 32767 : -32768) : full(noise)));
+    nn::io::write_file_atomic(work + "/ubsan_driver.c", generate_audio_test_driver("alpha"));
+    nn::io::write_file_atomic(work + "/extreme.bin", std::string_view(reinterpret_cast<const char*>(extreme.data()), extreme.size() * 2));
+    const std::string ubsan_log = work + "/ubsan.log";
+    const int ubsan_built = run_shell(cc + " -std=c99 -Wall -Wextra -Werror -pedantic -O1 -fsanitize=undefined -fno-sanitize-recover=all -I" +
+                                      dir + " " + dir + "/alpha_model.c " + dir + "/alpha_weights.c " + dir + "/alpha_golden.c " + work +
+                                      "/ubsan_driver.c -o " + work + "/ubsan > " + ubsan_log + " 2>&1");
+    INFO(read_text(ubsan_log));
+    REQUIRE(ubsan_built == 0);
+    CHECK(run_shell(work + "/ubsan " + work + "/extreme.bin " + work + "/extreme_codes.bin > " + ubsan_log + " 2>&1") == 0);
+    const std::string bytes = read_text(work + "/extreme_codes.bin");
+    CHECK(std::vector<std::uint8_t>(bytes.begin(), bytes.end()) == audio_int_codes(alpha.model, extreme, 1));
+  } else {
+    WARN(cc << " has no -fsanitize=undefined: the extreme inputs are not run under it");
+  }
+
   // Both models in one strict C99 program: self-tests, reentrant == static, sizes == sizeof.
   nn::io::write_file_atomic(dir + "/both.c", std::string(R"C(#include "alpha_model.h"
 #include "beta_model.h"
