@@ -521,9 +521,15 @@ TEST_CASE("audio export: resources and time per crop of the generated C", "[.][m
       for (const auto& [name, text] : code.files()) nn::io::write_file_atomic(dir + "/" + name, text);
       const CRunResult r = compile_and_run_audio_c(cc, dir, work, crops, in.samples(), 8, "bird", 2);
       REQUIRE(r.compiled);
-      CHECK(r.codes == audio_int_codes(m, crops, 2));
-      std::fprintf(stderr, "n_mels %3d width %2d: flash %zu, scratch %zu, stack <= %zu bytes; C -O2 %.4f s per crop\n", n_mels, width,
-                   code.resources.flash_bytes, code.resources.scratch_bytes, code.resources.stack_bytes, r.seconds_per_input);
+      const std::vector<std::uint8_t> ints = audio_int_codes(m, crops, 2);
+      CHECK(r.codes == ints);
+      const std::vector<std::int16_t> test = synthetic_call_crops(in, 16, 6);
+      const std::vector<std::uint8_t> a = audio_int_codes(m, test, 2), b = audio_float_codes(in, w, test, 2);
+      std::fprintf(stderr,
+                   "n_mels %3d width %2d: flash %zu, scratch %zu, stack <= %zu bytes; C -O2 %.4f s per crop; codes vs float "
+                   "(%zu): %.3f same, %.3f <= 1 step, %.3f <= 2\n",
+                   n_mels, width, code.resources.flash_bytes, code.resources.scratch_bytes, code.resources.stack_bytes,
+                   r.seconds_per_input, a.size(), identical_fraction(a, b), within_steps_fraction(a, b, 1), within_steps_fraction(a, b, 2));
       fs::remove_all(dir);
       fs::remove_all(work);
     }
