@@ -129,9 +129,19 @@ AudioRun read_audio_run(const std::string& run_dir) {
   }
   if (!j.is_object() || j.value("kind", std::string()) != "log-mel")
     throw ExportError(input_path + ": \"kind\" is not \"log-mel\" (an audio run's input record)");
-  if (j.contains("log_mel") && j["log_mel"].is_object() && j["log_mel"].contains("floor")) {
-    if (!j["log_mel"]["floor"].is_number()) throw ExportError(input_path + ": \"log_mel.floor\" is not a number");
-    lm.floor = j["log_mel"]["floor"].get<double>();
+  if (j.contains("log_mel") && j["log_mel"].is_object()) {
+    const nlohmann::json& l = j["log_mel"];
+    if (l.contains("floor")) {
+      if (!l["floor"].is_number()) throw ExportError(input_path + ": \"log_mel.floor\" is not a number");
+      lm.floor = l["floor"].get<double>();
+    }
+    // The record and config.toml describe one front end; a disagreement means one of them was edited.
+    const std::pair<const char*, int> settings[] = {
+        {"sample_rate", lm.sample_rate}, {"n_fft", lm.n_fft}, {"hop", lm.hop}, {"n_mels", lm.n_mels}};
+    for (const auto& [key, value] : settings)
+      if (l.contains(key) && !(l[key].is_number_integer() && l[key].get<std::int64_t>() == value))
+        throw ExportError(input_path + ": \"log_mel." + key + "\" is " + l[key].dump() + ", but " + f + " has audio." + key +
+                          " = " + std::to_string(value));
   }
   r.input.mean = band_values(j, "mean", input_path);
   r.input.std = band_values(j, "std", input_path);

@@ -490,6 +490,11 @@ TEST_CASE("audio export: run_export on an audio run folder writes the C and --ch
     text = toml.str();
     nn::io::write_file_atomic(run + "/config.toml", text.replace(text.find("hop = 64\n"), 9, ""));
     CHECK_THROWS_WITH(run_export(o, nullptr), Catch::Contains("config.toml") && Catch::Contains("audio.hop"));
+    nn::io::write_file_atomic(run + "/config.toml", toml.str());
+    input["log_mel"]["n_fft"] = 512;
+    nn::io::write_file_atomic(run + "/input.json", input.dump());
+    CHECK_THROWS_WITH(run_export(o, nullptr), Catch::Contains("input.json") && Catch::Contains("log_mel.n_fft") &&
+                                                  Catch::Contains("audio.n_fft = 256"));
     CHECK_FALSE(fs::exists(run + "/refused"));
   }
   fs::remove_all(run);
