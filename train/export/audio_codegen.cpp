@@ -175,8 +175,8 @@ std::string model_header(const AudioModel& model, const Provenance& p, const Aud
     << (lm.scale == datasets::MelScale::htk ? "HTK" : "Slaney") << " scale" << (lm.slaney_norm ? ", Slaney area normalisation" : "")
     << "), 10 log10(max(power, " << lm.floor << ")) for samples x / 32768;\n"
     << "   a radix-2 FFT of n_fft / 2 complex points with Q30 twiddles and a block exponent per frame,\n"
-    << "   power in uint64, sparse Q15 mel weights, log by leading-bit count and a 257-entry table, in\n"
-    << "   Q16 dB; then per band (dB - mean_b) / std_b (the training normalisation of input.json) and\n"
+    << "   power in uint64, sparse Q15 mel weights with a block exponent per band, log by leading-bit\n"
+    << "   count and a 257-entry table, in Q16 dB; then per band (dB - mean_b) / std_b (the training normalisation of input.json) and\n"
     << "   the first convolution's input quantisation in one Q31 multiplier. " << s.n_mels << " x " << s.frames
     << " frames.\n\n"
     << "   Network: audio CNN width " << s.width << " (4 blocks of 2 x [conv3x3, batch norm folded in, ReLU] + 2x2\n"
