@@ -3,6 +3,7 @@
 #include "train/export/c_kernels.hpp"
 #include "train/export/codegen_common.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -10,69 +11,76 @@ namespace torus::train::exportq {
 
 namespace {
 
-// The audio CNN's kernels: one output channel's convolution over a padded (C, H+2, T+2) input,
-// the 2x2 max pool of accumulators, and one layer (convolution, optional pooling, requantisation
-// with ReLU into a padded output or, for the last, a sum per channel for the global average):
-// audio_net.cpp's loops, statement for statement.
-const char* kAudioNetC = R"C(/* One output channel of a 3x3 convolution over a padded input (channels, h+2, t+2). */
-static void @p_conv3x3(int32_t *acc, const int8_t *in, const int8_t *w, int32_t bias, int channels, int h, int t) {
-  const int pt = t + 2, plane = (h + 2) * pt;
-  int c, ky, kx, y, x;
-  for (y = 0; y < h * t; ++y) acc[y] = bias;
+// The audio CNN's kernels, streamed by rows so that the RAM holds block inputs and outputs but
+// not the output of a block's first convolution at full resolution: four of its rows live in a
+// ring (conv rows 2py and 2py+1 read rows 2py-1 .. 2py+2), computed once each as the pooled rows
+// advance. The C++ reference (audio_net.cpp) runs whole channels instead; every value is an exact
+// int32 sum, so the order does not change a bit, and the tests hold the two equal.
+const char* kAudioNetC = R"C(/* One output row of a 3x3 convolution: acc[x] = bias + sum_c,ky,kx w[c][ky][kx] row_ky[c][x + kx], the
+   three input rows r0, r1, r2 (each t + 2 wide, padded) with `stride` between channels. */
+static void @p_conv3x3_row(int32_t *acc, const int8_t *r0, const int8_t *r1, const int8_t *r2, int stride, int channels,
+                           const int8_t *w, int32_t bias, int t) {
+  int c, ky, kx, x;
+  for (x = 0; x < t; ++x) acc[x] = bias;
   for (c = 0; c < channels; ++c)
-    for (ky = 0; ky < 3; ++ky)
+    for (ky = 0; ky < 3; ++ky) {
+      const int8_t *src = (ky == 0 ? r0 : ky == 1 ? r1 : r2) + c * stride;
       for (kx = 0; kx < 3; ++kx) {
         const int32_t wv = (int32_t)w[(c * 3 + ky) * 3 + kx];
-        const int8_t *src = in + c * plane + ky * pt + kx;
-        for (y = 0; y < h; ++y) {
-          int32_t *a = acc + y * t;
-          const int8_t *s = src + y * pt;
-          for (x = 0; x < t; ++x) a[x] += wv * (int32_t)s[x];
-        }
+        const int8_t *s = src + kx;
+        for (x = 0; x < t; ++x) acc[x] += wv * (int32_t)s[x];
       }
+    }
 }
 
-/* 2x2 max pooling of int32 accumulators (rows of t): requantisation is monotone, so pooling first is exact. */
-static int32_t @p_max_pool_2x2(const int32_t *acc, int t, int py, int px) {
-  const int32_t *r0 = acc + (2 * py) * t + 2 * px;
-  const int32_t *r1 = r0 + t;
-  const int32_t a = r0[0] > r0[1] ? r0[0] : r0[1];
-  const int32_t b = r1[0] > r1[1] ? r1[0] : r1[1];
-  return a > b ? a : b;
-}
-
-/* One conv layer with its batch norm folded in. pool 0: requantised (ReLU) into the padded
-   out (c_out, h+2, t+2); pool 1: 2x2 max pooled (floor) first, into (c_out, h/2+2, t/2+2); pool 2:
-   pooled, and per channel the sum of (q - zero point) into m->gap_sum, the global average's. */
-static void @p_conv_layer(@p_scratch *m, const int8_t *in, int c_in, int h, int t, const int8_t *w, const int32_t *bias,
-                          const int32_t *mult, const int32_t *shift, int c_out, int32_t zp, int pool, int8_t *out) {
-  const int ho = pool ? h / 2 : h, to = pool ? t / 2 : t;
-  const int po = to + 2, plane = (ho + 2) * po;
-  int o, y, x, i;
-  if (pool != 2)
-    for (i = 0; i < c_out * plane; ++i) out[i] = (int8_t)zp;
-  for (o = 0; o < c_out; ++o) {
-    int32_t sum = 0;
-    @p_conv3x3(m->acc, in, &w[o * c_in * 9], bias[o], c_in, h, t);
-    for (y = 0; y < ho; ++y)
+/* One block with its batch norms folded in: conv (c_in -> c) requantised with ReLU into the ring,
+   conv (c -> c), 2x2 max pool (floor) of the accumulators, requantised with ReLU into the padded
+   out (c, h/2+2, t/2+2); the last block sums (q - zp1) per channel into m->gap_sum instead. */
+static void @p_block(@p_scratch *m, const int8_t *in, int c_in, int h, int t, int c, const int8_t *w0, const int32_t *b0,
+                     const int32_t *mult0, const int32_t *shift0, int32_t zp0, const int8_t *w1, const int32_t *b1,
+                     const int32_t *mult1, const int32_t *shift1, int32_t zp1, int last, int8_t *out) {
+  const int pt = t + 2, ho = h / 2, to = t / 2, po = to + 2, plane_out = (ho + 2) * po;
+  int next = -1, py, o, x, i;
+  if (!last)
+    for (i = 0; i < c * plane_out; ++i) out[i] = (int8_t)zp1;
+  else
+    for (o = 0; o < c; ++o) m->gap_sum[o] = 0;
+  for (py = 0; py < ho; ++py) {
+    for (; next <= 2 * py + 2; ++next) { /* row `next` of the first convolution, -1 and h being its padding */
+      int8_t *row = m->ring + ((next + 1) & 3) * c * pt;
+      for (i = 0; i < c * pt; ++i) row[i] = (int8_t)zp0;
+      if (next < 0 || next >= h) continue;
+      for (o = 0; o < c; ++o) {
+        @p_conv3x3_row(m->acc, in + next * pt, in + (next + 1) * pt, in + (next + 2) * pt, (h + 2) * pt, c_in,
+                       &w0[o * c_in * 9], b0[o], t);
+        for (x = 0; x < t; ++x) row[o * pt + x + 1] = @p_requantize_relu(m->acc[x], mult0[o], shift0[o], zp0);
+      }
+    }
+    for (o = 0; o < c; ++o) {
+      const int8_t *r0 = m->ring + ((2 * py) & 3) * c * pt, *r1 = m->ring + ((2 * py + 1) & 3) * c * pt;
+      const int8_t *r2 = m->ring + ((2 * py + 2) & 3) * c * pt, *r3 = m->ring + ((2 * py + 3) & 3) * c * pt;
+      int32_t sum = 0;
+      @p_conv3x3_row(m->acc, r0, r1, r2, pt, c, &w1[o * c * 9], b1[o], t);
+      @p_conv3x3_row(m->acc + t, r1, r2, r3, pt, c, &w1[o * c * 9], b1[o], t);
       for (x = 0; x < to; ++x) {
-        const int32_t a = pool ? @p_max_pool_2x2(m->acc, t, y, x) : m->acc[y * t + x];
-        const int8_t v = @p_requantize_relu(a, mult[o], shift[o], zp);
-        if (pool == 2) sum += (int32_t)v - zp;
-        else out[o * plane + (y + 1) * po + x + 1] = v;
+        const int32_t *a = m->acc + 2 * x;
+        const int32_t top = a[0] > a[1] ? a[0] : a[1], bottom = a[t] > a[t + 1] ? a[t] : a[t + 1];
+        const int8_t v = @p_requantize_relu(top > bottom ? top : bottom, mult1[o], shift1[o], zp1);
+        if (last) sum += (int32_t)v - zp1;
+        else out[o * plane_out + (py + 1) * po + x + 1] = v;
       }
-    if (pool == 2) m->gap_sum[o] = sum;
+      if (last) m->gap_sum[o] += sum;
+    }
   }
 }
 
 )C";
 
-// Slots per function of the audio C: kAudioNetC's three, the two entry points and
-// scratch_bytes, counted by hand from the texts (the -fstack-usage test holds the sum to gcc's).
+// Slots per function of the audio C: kAudioNetC's two, the two entry points and scratch_bytes,
+// counted by hand from the texts (the -fstack-usage test holds the sum to gcc's).
 constexpr int kAudioNetSlots[] = {
-    7 + 7 + 4,       // conv3x3: params; pt plane c ky kx y x; wv src a s
-    4 + 4,           // max_pool_2x2: params; r0 r1 a b
-    13 + 8 + 3,      // conv_layer: params; ho to po plane o y x i; sum a v
+    9 + 4 + 3,       // conv3x3_row: params; c ky kx x; src wv s
+    18 + 10 + 1 + 4 + 1 + 4,  // block: params; pt ho to po plane_out next py o x i; row; r0 r1 r2 r3; sum; a top bottom v
     3 + 7,           // embed_pcm_r: params; m i j d k s row
     2,               // embed_pcm
     0,               // scratch_bytes
@@ -80,18 +88,38 @@ constexpr int kAudioNetSlots[] = {
 constexpr std::size_t kSlotBytes = 8, kCallOverheadBytes = 64;
 constexpr int kArithmeticFunctions = 6;  // c_integer_arithmetic()'s five and c_atan2()'s one
 
-std::string join_layers(const AudioModel& model) {
+// The C's RAM besides the front end: two padded images the blocks ping-pong between (block b reads
+// image b % 2 and writes the other; the spectrogram is image 0), the ring of four rows of a
+// block's first convolution, and two rows of accumulators.
+struct StreamedBuffers {
+  std::size_t image[2] = {0, 0}, ring = 0, accumulators = 0;
+};
+StreamedBuffers streamed_buffers(const AudioCnnShape& s) {
+  StreamedBuffers b;
+  for (int block = 0; block < kAudioBlocks; ++block) {
+    const std::size_t in = std::size_t(s.in_channels(block)) * std::size_t(s.height(block) + 2) * std::size_t(s.time(block) + 2);
+    const std::size_t out = std::size_t(s.channels(block)) * std::size_t(s.height(block + 1) + 2) * std::size_t(s.time(block + 1) + 2);
+    b.image[block % 2] = std::max(b.image[block % 2], in);
+    if (block + 1 < kAudioBlocks) b.image[(block + 1) % 2] = std::max(b.image[(block + 1) % 2], out);
+    b.ring = std::max(b.ring, std::size_t(4) * std::size_t(s.channels(block)) * std::size_t(s.time(block) + 2));
+  }
+  b.accumulators = std::size_t(2) * std::size_t(s.frames);
+  return b;
+}
+
+std::string join_blocks(const AudioModel& model) {
   const AudioCnnShape& s = model.net.shape;
   std::ostringstream c;
-  for (int l = 0; l < kAudioConvs; ++l) {
-    const int block = l / 2, layer = l % 2;
-    const Int8Conv& q = model.net.conv[size_t(l)];
-    const char* in = layer ? "m->middle" : "m->input";
-    const int pool = layer == 0 ? 0 : (block + 1 < kAudioBlocks ? 1 : 2);
-    const char* out = layer == 0 ? "m->middle" : (pool == 1 ? "m->input" : "NULL");
-    c << "  @p_conv_layer(m, " << in << ", " << q.in_channels << ", " << s.height(block) << ", " << s.time(block) << ", @p_conv"
-      << l << "_w, @p_conv" << l << "_b, @p_conv" << l << "_mult, @p_conv" << l << "_shift, " << q.out_channels << ", "
-      << q.act.zero_point << ", " << pool << ", " << out << ");\n";
+  for (int block = 0; block < kAudioBlocks; ++block) {
+    const int l0 = 2 * block, l1 = l0 + 1;
+    const Int8Conv& q0 = model.net.conv[size_t(l0)];
+    const Int8Conv& q1 = model.net.conv[size_t(l1)];
+    const bool last = block + 1 == kAudioBlocks;
+    c << "  @p_block(m, m->image" << block % 2 << ", " << q0.in_channels << ", " << s.height(block) << ", " << s.time(block) << ", "
+      << q0.out_channels << ",\n           @p_conv" << l0 << "_w, @p_conv" << l0 << "_b, @p_conv" << l0 << "_mult, @p_conv" << l0
+      << "_shift, " << q0.act.zero_point << ",\n           @p_conv" << l1 << "_w, @p_conv" << l1 << "_b, @p_conv" << l1
+      << "_mult, @p_conv" << l1 << "_shift, " << q1.act.zero_point << ", " << (last ? 1 : 0) << ", "
+      << (last ? std::string("NULL") : "m->image" + std::to_string((block + 1) % 2)) << ");\n";
   }
   return c.str();
 }
@@ -137,7 +165,7 @@ ConstantArrays audio_constants(const AudioModel& model) {
 
 ScratchLayout audio_scratch(const AudioModel& model) {
   const AudioCnnShape& s = model.net.shape;
-  const AudioBuffers b = audio_buffers(s);
+  const StreamedBuffers b = streamed_buffers(s);
   const int N = model.front_end.n_fft, F = 8 * s.width;
   const auto count = [](std::size_t v) { return std::to_string(v); };
   return scratch_layout(
@@ -145,11 +173,12 @@ ScratchLayout audio_scratch(const AudioModel& model) {
           {"uint64_t", "power", count(size_t(N / 2 + 1)), 8, size_t(N / 2 + 1), "(n_fft / 2 + 1) one frame's power"},
           {"int32_t", "fft", count(size_t(N)), 4, size_t(N), "(n_fft / 2, 2) the frame as complex points"},
           {"int32_t", "db", count(size_t(s.n_mels)), 4, size_t(s.n_mels), "(n_mels) one frame's Q16 dB"},
-          {"int32_t", "acc", count(b.accumulators), 4, b.accumulators, "one conv channel's accumulators"},
+          {"int32_t", "acc", count(b.accumulators), 4, b.accumulators, "(2, frames) two rows of accumulators"},
           {"int32_t", "gap_sum", count(size_t(F)), 4, size_t(F), "(8w) the last block's sums per channel"},
           {"int32_t", "h", "@P_MODEL_DIM", 4, size_t(s.dim), "(D) the head's output"},
-          {"int8_t", "input", count(b.input), 1, b.input, "a block's padded input; first the spectrogram"},
-          {"int8_t", "middle", count(b.middle), 1, b.middle, "a block's padded middle activation"},
+          {"int8_t", "image0", count(b.image[0]), 1, b.image[0], "padded input of blocks 0 and 2; first the spectrogram"},
+          {"int8_t", "image1", count(b.image[1]), 1, b.image[1], "padded input of blocks 1 and 3"},
+          {"int8_t", "ring", count(b.ring), 1, b.ring, "(4, c, t+2) rows of a block's first convolution"},
           {"int8_t", "gap", count(size_t(F)), 1, size_t(F), "(8w) pooled features"},
           {"int8_t", "fc1", count(size_t(s.hidden)), 1, size_t(s.hidden), "(hidden)"},
       },
@@ -233,7 +262,7 @@ std::string model_header(const AudioModel& model, const Provenance& p, const Aud
 std::string model_source(const AudioModel& model) {
   const IntLogMel& fe = model.front_end;
   const AudioCnnShape& s = model.net.shape;
-  const AudioBuffers b = audio_buffers(s);
+  const StreamedBuffers b = streamed_buffers(s);
   const int F = 8 * s.width;
   std::ostringstream c;
   c << "/* @p_model.c: generated by torus-export (format " << kFormatVersion << "); do not edit.\n"
@@ -256,9 +285,9 @@ std::string model_source(const AudioModel& model) {
     << "  int i, j, d, k;\n"
     << "  if (scratch == NULL || pcm == NULL || codes == NULL) return -1;\n"
     << "  if ((uintptr_t)scratch % sizeof(uint64_t) != 0) return -1; /* the power spectrum is uint64_t */\n"
-    << "  for (i = 0; i < " << b.input << "; ++i) m->input[i] = (int8_t)@P_MODEL_INPUT_ZERO_POINT;\n"
-    << "  @p_log_mel_input(m, pcm, @P_MODEL_INPUT_SAMPLES, m->input + (@P_MODEL_FRAMES + 2) + 1, @P_MODEL_FRAMES + 2);\n"
-    << join_layers(model)
+    << "  for (i = 0; i < " << b.image[0] << "; ++i) m->image0[i] = (int8_t)@P_MODEL_INPUT_ZERO_POINT;\n"
+    << "  @p_log_mel_input(m, pcm, @P_MODEL_INPUT_SAMPLES, m->image0 + (@P_MODEL_FRAMES + 2) + 1, @P_MODEL_FRAMES + 2);\n"
+    << join_blocks(model)
     << "  for (i = 0; i < " << F << "; ++i) m->gap[i] = @p_requantize_relu(m->gap_sum[i], @P_GAP_MULT, @P_GAP_SHIFT, @P_GAP_ZERO_POINT);\n"
     << "  for (j = 0; j < " << s.hidden << "; ++j) {\n"
     << "    int32_t s = @p_fc1_b[j];\n"
