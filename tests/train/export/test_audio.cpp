@@ -132,7 +132,7 @@ AudioInput small_input() {
   in.log_mel.sample_rate = 8000;
   in.log_mel.n_fft = 256;
   in.log_mel.hop = 64;
-  in.log_mel.n_mels = 32;
+  in.log_mel.n_mels = 36;  // 36 -> 18 -> 9 -> 4 -> 2 rows, 33 -> 16 -> 8 -> 4 -> 2 frames: odd sizes floor as nn::MaxPool2d
   in.log_mel.f_min = 50;
   in.log_mel.f_max = 4000;
   in.crop_frames = 33;
@@ -450,15 +450,15 @@ TEST_CASE("audio export: run_export on an audio run folder writes the C and --ch
   const std::string run = testing::fresh_dir("audio_run");
   std::ostringstream toml;
   toml << "[data]\ndataset = \"audio-folder\"\n\n[model]\narch = \"audio_cnn\"\nhead = \"torusN\"\nwidth = 2\ndim = 4\n\n"
-       << "[train]\nseed = 3\n\n[audio]\nsample_rate = 8000\nn_fft = 256\nhop = 64\nn_mels = 32\nf_min = 50\nf_max = 4000\n"
+       << "[train]\nseed = 3\n\n[audio]\nsample_rate = 8000\nn_fft = 256\nhop = 64\nn_mels = 36\nf_min = 50\nf_max = 4000\n"
        << "mel_scale = \"htk\"\nmel_norm = false\ncrop_frames = 33\n";
   nn::io::write_file_atomic(run + "/config.toml", toml.str());
-  nlohmann::json input = {{"kind", "log-mel"}, {"shape", {1, 32, 33}}, {"mean", in.mean}, {"std", in.std}, {"source", "audio-folder"},
-                          {"log_mel", {{"sample_rate", 8000}, {"n_fft", 256}, {"hop", 64}, {"n_mels", 32}, {"f_min", 50},
+  nlohmann::json input = {{"kind", "log-mel"}, {"shape", {1, 36, 33}}, {"mean", in.mean}, {"std", in.std}, {"source", "audio-folder"},
+                          {"log_mel", {{"sample_rate", 8000}, {"n_fft", 256}, {"hop", 64}, {"n_mels", 36}, {"f_min", 50},
                                        {"f_max", 4000}, {"scale", "htk"}, {"slaney_norm", false}, {"floor", 1e-10}}}};
   nn::io::write_file_atomic(run + "/input.json", input.dump());
   auto net = random_audio_cnn(2, 4, 3);
-  const nlohmann::json arch = {{"arch", "audio_cnn"}, {"head", "torusN"}, {"dim", 4}, {"input", {1, 32, 33}}, {"width", 2}};
+  const nlohmann::json arch = {{"arch", "audio_cnn"}, {"head", "torusN"}, {"dim", 4}, {"input", {1, 36, 33}}, {"width", 2}};
   train::save_best(run + "/best.ckpt", arch, {2, 20}, *net);
 
   ExportOptions o;
