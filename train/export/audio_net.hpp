@@ -4,7 +4,8 @@
 //                        log-mel input, written as plain loops in the integer pass's order; it
 //                        measures the activation ranges for calibration and gives the float codes;
 //   Int8AudioCnn         the post-training int8 network and audio_int8_forward, the C++ reference
-//                        the generated C (audio_codegen.cpp) reproduces bit for bit.
+//                        the generated C (audio_codegen.cpp, which runs it row by row) reproduces
+//                        bit for bit.
 // Integer pipeline per crop: int8 input (log_mel_int.hpp) -> per block, conv3x3 (int32, zero
 // points folded into the bias) -> requant with ReLU as the clamp -> conv3x3 -> 2x2 max pool on the
 // accumulators (floor, as nn::MaxPool2d; requant is monotone and the folded BN's sign is in the
