@@ -218,6 +218,7 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
     report["crops"] = test.size() / size_t(samples);
     report["c_vs_cpp_identical"] = same;
     report["no_float_tokens"] = c.no_float_tokens;
+    report["general_regs_only_tried"] = c.general_regs_tried;
     report["general_regs_only_compiles"] = c.general_regs_only;
     report["seconds_per_crop_c_O2"] = c.seconds_per_input;
     report["int_vs_float_identical_fraction"] = identical_fraction(cpp, flt);

@@ -40,6 +40,26 @@ int main(int argc, char** argv) {
                    c.value("compile_log", std::string()).c_str());
       return 1;
     }
+    if (c.contains("crops")) {  // the audio CNN's report (audio_export.cpp)
+      std::fprintf(stderr,
+                   "torus-export --check (%lld crops of synthetic calls):\n"
+                   "  self-test                          %s\n"
+                   "  C == C++ integer reference         %s\n"
+                   "  integer vs float codes, identical  %.2f%%\n"
+                   "  integer vs float, within one step  %.2f%%, within two %.2f%%\n"
+                   "  C time per crop (-O2, this host)   %.4f s\n"
+                   "  no floating point                  %s tokens; -mgeneral-regs-only %s\n",
+                   c["crops"].get<long long>(), c["self_test"].get<int>() == 0 ? "pass" : "FAIL",
+                   c["c_vs_cpp_identical"].get<bool>() ? "every code" : "DIFFERS",
+                   100 * c["int_vs_float_identical_fraction"].get<double>(),
+                   100 * c["int_vs_float_within_one_step_fraction"].get<double>(),
+                   100 * c["int_vs_float_within_two_steps_fraction"].get<double>(), c["seconds_per_crop_c_O2"].get<double>(),
+                   c["no_float_tokens"].get<bool>() ? "no float/double" : "FOUND float/double",
+                   !c["general_regs_only_tried"].get<bool>() ? "not supported by this compiler"
+                   : c["general_regs_only_compiles"].get<bool>() ? "compiles" : "FAILS");
+      if (!r.check_passed) std::fprintf(stderr, "torus-export --check: FAILED\n");
+      return r.check_passed ? 0 : 1;
+    }
     std::fprintf(stderr,
                  "torus-export --check (%s, %lld test images, %lld circles):\n"
                  "  self-test                          %s\n"
