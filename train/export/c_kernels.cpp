@@ -22,8 +22,9 @@ std::string with_prefix(const std::string& text, const std::string& prefix) {
 
 namespace {
 
-// The C of quantize.cpp and int8_net.cpp, statement for statement.
-const char* kKernels = R"C(/* gemmlowp's SaturatingRoundingDoublingHighMul: round(a b / 2^31), ties towards +infinity. */
+// The C of quantize.cpp and int8_net.cpp, statement for statement, in pieces: the integer
+// arithmetic and the atan2 are shared with the audio export.
+const char* kArithmetic = R"C(/* gemmlowp's SaturatingRoundingDoublingHighMul: round(a b / 2^31), ties towards +infinity. */
 static int32_t @p_srdhm(int32_t a, int32_t b) {
   int64_t ab;
   int64_t nudge;
@@ -62,7 +63,9 @@ static int8_t @p_requantize_relu(int32_t acc, int32_t mult, int32_t shift, int32
   return (int8_t)(zero_point + v);
 }
 
-/* One output channel of a 3x3 convolution over a padded input (channels, side+2, side+2). */
+)C";
+
+const char* kConvolutions = R"C(/* One output channel of a 3x3 convolution over a padded input (channels, side+2, side+2). */
 static void @p_conv3x3_u8(int32_t *acc, const uint8_t *in, const int8_t *w, int32_t bias, int channels, int side) {
   const int ps = side + 2;
   int c, ky, kx, y, x;
@@ -106,7 +109,9 @@ static int32_t @p_max_pool_2x2(const int32_t *acc, int side, int py, int px) {
   return a > b ? a : b;
 }
 
-/* The angle of (x, y) as a uint32 binary angle (2^32 = one turn); (0, 0) gives 0. Octant
+)C";
+
+const char* kAtan2 = R"C(/* The angle of (x, y) as a uint32 binary angle (2^32 = one turn); (0, 0) gives 0. Octant
    reduction, then atan of the ratio in Q16 from the table with linear interpolation. */
 static uint32_t @p_atan2_binary_angle(int32_t y, int32_t x) {
   const uint32_t ax = x < 0 ? 0u - (uint32_t)x : (uint32_t)x;
@@ -133,7 +138,9 @@ static uint32_t @p_atan2_binary_angle(int32_t y, int32_t x) {
   return a;
 }
 
-size_t @p_scratch_bytes(void) { return sizeof(@p_scratch); }
+)C";
+
+const char* kEntryPoints = R"C(size_t @p_scratch_bytes(void) { return sizeof(@p_scratch); }
 
 int @p_embed_u8_r(void *scratch, const uint8_t *pixels, uint8_t *codes) {
   @p_scratch *m = (@p_scratch *)scratch;
@@ -200,7 +207,21 @@ constexpr std::size_t kSlotBytes = 8, kCallOverheadBytes = 64;
 
 }  // namespace
 
-const char* c_kernels() { return kKernels; }
+const char* c_kernels() {
+  static const std::string text = std::string(kArithmetic) + kConvolutions + kAtan2 + kEntryPoints;
+  return text.c_str();
+}
+
+const char* c_integer_arithmetic() { return kArithmetic; }
+const char* c_atan2() { return kAtan2; }
+
+std::size_t c_arithmetic_stack_slots() {
+  std::size_t slots = 0;
+  for (const auto& f : kFrames)
+    for (const char* name : {"srdhm", "asr", "rdbpot", "mbqm", "requantize_relu", "atan2_binary_angle"})
+      if (std::string(f.function) == name) slots += std::size_t(f.slots);
+  return slots;
+}
 
 std::size_t c_kernels_stack_bound() {
   std::size_t bytes = 0;

@@ -18,6 +18,13 @@ std::string with_prefix(const std::string& text, const std::string& prefix);
 // @P_ACT1_ZERO_POINT .. @P_ACT3_ZERO_POINT that the model file defines before this text.
 const char* c_kernels();
 
+// Its pieces the audio export shares: @p_srdhm, @p_asr, @p_rdbpot, @p_mbqm, @p_requantize_relu
+// (quantize.cpp's arithmetic), and @p_atan2_binary_angle with its table @p_atan_table.
+const char* c_integer_arithmetic();
+const char* c_atan2();
+// The slots (locals + parameters) of those six functions, for a stack bound that includes them.
+std::size_t c_arithmetic_stack_slots();
+
 // An upper bound on the stack of either entry point, in bytes. Every array lives in the scratch,
 // so the stack holds only scalar locals, parameters and call overhead, and it does not depend on
 // the layer shapes. The bound gives every local and parameter of every function in c_kernels()

@@ -3,6 +3,7 @@
 #include "geometry/code_search.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/eval/precision.hpp"
+#include "train/export/audio_codegen.hpp"
 #include "train/export/codegen.hpp"
 
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <string_view>
 #include <regex>
 #include <stdexcept>
 
@@ -42,11 +44,16 @@ std::string find_c_compiler() {
   return run_shell(shell_quote(cc) + " --version > /dev/null 2>&1") == 0 ? cc : "";
 }
 
-CRunResult compile_and_run_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
-                             const std::vector<std::uint8_t>& pixels, int K, const std::string& prefix) {
+namespace {
+
+// Compiles the export `prefix` with `driver_text`, probes it for floating point, runs it on
+// `input` (records of `record_bytes`) with `extra_args`, and reads the codes back.
+CRunResult compile_and_run(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
+                           const std::string& driver_text, std::string_view input, std::size_t record_bytes, int K,
+                           const std::string& prefix, const std::string& extra_args) {
   CRunResult r;
   const std::string driver = work_dir + "/driver.c", exe = work_dir + "/driver", log = work_dir + "/compile.log";
-  nn::io::write_file_atomic(driver, generate_test_driver(prefix));
+  nn::io::write_file_atomic(driver, driver_text);
   const std::string base = model_dir + "/" + prefix;
   const std::string model_h = base + "_model.h", model_c = base + "_model.c", weights_c = base + "_weights.c",
                     golden_c = base + "_golden.c";
@@ -74,16 +81,35 @@ CRunResult compile_and_run_c(const std::string& compiler, const std::string& mod
     r.no_float_tokens = r.no_float_tokens && !std::regex_search(read_text_or_empty(file), floating);
 
   const std::string images = work_dir + "/images.bin", codes = work_dir + "/codes.bin", out = work_dir + "/run.log";
-  nn::io::write_file_atomic(images, std::string_view(reinterpret_cast<const char*>(pixels.data()), pixels.size()));
-  run_shell(shell_quote(exe) + " " + shell_quote(images) + " " + shell_quote(codes) + " > " + shell_quote(out) + " 2>&1");
+  nn::io::write_file_atomic(images, input);
+  run_shell(shell_quote(exe) + " " + shell_quote(images) + " " + shell_quote(codes) + extra_args + " > " + shell_quote(out) + " 2>&1");
   const std::string text = read_text_or_empty(out);
   if (std::sscanf(text.c_str(), "self_test %d", &r.self_test) != 1) r.self_test = -1;
+  const size_t timing = text.find("seconds_per_crop ");
+  if (timing != std::string::npos) r.seconds_per_input = std::atof(text.c_str() + timing + 17);
   const std::string bytes = read_text_or_empty(codes);
   r.codes.assign(bytes.begin(), bytes.end());
-  if (r.codes.size() != pixels.size() / 784 * size_t(K))
+  if (r.codes.size() != input.size() / record_bytes * size_t(K))
     throw std::runtime_error("torus-export --check: the C driver wrote " + std::to_string(r.codes.size()) +
-                             " code bytes, expected " + std::to_string(pixels.size() / 784 * size_t(K)) + "; its output: " + text);
+                             " code bytes, expected " + std::to_string(input.size() / record_bytes * size_t(K)) + "; its output: " + text);
   return r;
+}
+
+}  // namespace
+
+CRunResult compile_and_run_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
+                             const std::vector<std::uint8_t>& pixels, int K, const std::string& prefix) {
+  return compile_and_run(compiler, model_dir, work_dir, generate_test_driver(prefix),
+                         std::string_view(reinterpret_cast<const char*>(pixels.data()), pixels.size()), 784, K, prefix, "");
+}
+
+CRunResult compile_and_run_audio_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
+                                   const std::vector<std::int16_t>& pcm, int samples, int K, const std::string& prefix,
+                                   int repeats) {
+  return compile_and_run(compiler, model_dir, work_dir, generate_audio_test_driver(prefix),
+                         std::string_view(reinterpret_cast<const char*>(pcm.data()), pcm.size() * sizeof(std::int16_t)),
+                         std::size_t(samples) * sizeof(std::int16_t), K, prefix,
+                         repeats > 0 ? " " + std::to_string(repeats) : std::string());
 }
 
 double identical_fraction(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {

@@ -24,12 +24,19 @@ struct CRunResult {
   bool no_float_tokens = false;    // neither "float" nor "double" appears in the generated files
   int self_test = -1;              // NAME_self_test()'s return (0 = pass)
   std::vector<std::uint8_t> codes; // (n, K) read back
+  double seconds_per_input = 0;    // the audio driver's timing (repeats > 0), else 0
 };
 
 // Builds in `work_dir` (a temporary folder the caller owns) from the four files of the export
 // `prefix` in `model_dir`, runs on `pixels` (n x 784), expecting n x K codes back.
 CRunResult compile_and_run_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
                              const std::vector<std::uint8_t>& pixels, int K, const std::string& prefix = kDefaultPrefix);
+
+// The same for an audio export (audio_codegen.hpp): `pcm` holds n crops of `samples` int16; with
+// repeats > 0 the driver also times repeats runs of every crop (-O2), into seconds_per_input.
+CRunResult compile_and_run_audio_c(const std::string& compiler, const std::string& model_dir, const std::string& work_dir,
+                                   const std::vector<std::int16_t>& pcm, int samples, int K,
+                                   const std::string& prefix = kDefaultPrefix, int repeats = 0);
 
 // Fraction of equal codes, and of codes within `steps` on the circle (|int8(a - b)| <= steps).
 double identical_fraction(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b);

@@ -1,6 +1,7 @@
 #include "train/export/codegen.hpp"
 
 #include "train/export/c_kernels.hpp"
+#include "train/export/codegen_common.hpp"
 
 #include <sstream>
 #include <stdexcept>
@@ -21,27 +22,6 @@ std::vector<std::pair<std::string, std::string>> GeneratedC::files() const {
 }
 
 namespace {
-
-// The network's constants: each array declared once in the header (with its size, so that the
-// compiler checks the definition against it) and defined in NAME_weights.c; `bytes` is the flash
-// they occupy, summed from the very arrays written. Names are "@p_..." templates.
-struct ConstantArrays {
-  std::ostringstream declarations, definitions;
-  std::size_t bytes = 0;
-
-  template <typename V>
-  void add(const char* ctype, const std::string& name, const std::vector<V>& values, const std::string& shape_comment) {
-    declarations << "extern const " << ctype << " " << name << "[" << values.size() << "]; /* " << shape_comment << " */\n";
-    definitions << "/* " << shape_comment << " */\nconst " << ctype << " " << name << "[" << values.size()
-                << "] @P_IN_WEIGHTS_SECTION = {";
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i % 16 == 0) definitions << "\n ";
-      definitions << " " << static_cast<long long>(values[i]) << ",";
-    }
-    definitions << "\n};\n\n";
-    bytes += values.size() * sizeof(V);
-  }
-};
 
 ConstantArrays network_constants(const Int8ConvNet& net) {
   ConstantArrays a;
@@ -67,42 +47,15 @@ ConstantArrays network_constants(const Int8ConvNet& net) {
 
 // The scratch of one image, int32 fields first: every field then starts aligned and the byte
 // arrays sum to a multiple of 4, so the struct has no padding and its sizeof is `bytes`.
-struct ScratchLayout {
-  std::string fields;  // the struct's body, "@p" templated
-  std::size_t bytes = 0;
-};
-
-ScratchLayout scratch_layout(int dim) {
-  struct Field {
-    const char *ctype, *name, *count_text;
-    std::size_t element_bytes, count;
-    const char* comment;
-  };
-  const Field fields[] = {
+ScratchLayout convnet_scratch_layout(int dim) {
+  return scratch_layout({
       {"int32_t", "acc", "28 * 28", 4, 28 * 28, "one conv channel's accumulators"},
       {"int32_t", "h", "@P_MODEL_DIM", 4, std::size_t(dim), "(D) the head's output"},
       {"uint8_t", "pad0", "30 * 30", 1, 30 * 30, "(1, 30, 30) pixels, border = the input zero point"},
       {"int8_t", "pad1", "32 * 16 * 16", 1, 32 * 16 * 16, "(32, 16, 16) act1, border = its zero point"},
       {"int8_t", "act2", "64 * 7 * 7", 1, 64 * 7 * 7, "(64, 7, 7)"},
       {"int8_t", "act3", "128", 1, 128, "(128)"},
-  };
-  ScratchLayout s;
-  std::ostringstream body;
-  for (const Field& f : fields) {
-    body << "  " << f.ctype << " " << f.name << "[" << f.count_text << "]; /* " << f.comment << " */\n";
-    s.bytes += f.element_bytes * f.count;
-  }
-  s.fields = body.str();
-  return s;
-}
-
-// Text inside a C comment must neither close it ("*/") nor open a nested one ("/*", a warning that
-// -Werror turns into an error): both get a space between their characters.
-std::string comment_safe(std::string text) {
-  for (const char* token : {"*/", "/*"})
-    for (size_t p = text.find(token); p != std::string::npos; p = text.find(token, p))
-      text.replace(p, 2, std::string(1, token[0]) + " " + token[1]);
-  return text;
+  });
 }
 
 // NAME_model.h. Only the templated parts go through with_prefix: the provenance is verbatim text.
@@ -125,20 +78,9 @@ std::string model_header(const Int8ConvNet& net, const Provenance& p, const Gold
     << " and conv1's biases): do not normalise.\n\n"
     << t("   Files: @p_model.c (the forward pass), @p_weights.c (the constants), @p_golden.c (golden\n"
          "   vectors and @p_self_test; leave it out of a product build). Every name carries the prefix\n"
-         "   \"@p\" (macros \"@P\"), so exports with other prefixes link into the same program.\n\n"
-         "   Resources (numbers below): flash @P_MODEL_FLASH_BYTES = the const arrays of @p_weights.c (code\n"
-         "   not counted; @p_golden.c adds @P_MODEL_GOLDEN_BYTES); RAM @P_MODEL_SCRATCH_BYTES = one @p_scratch,\n"
-         "   the caller's for @p_embed_u8_r, a static one (.bss) for @p_embed_u8; stack\n"
-         "   @P_MODEL_STACK_BYTES, an upper bound for either entry point: every array is in the scratch, so\n"
-         "   the stack holds scalars only, and the bound gives each local and parameter of each function\n"
-         "   of @p_model.c 8 bytes and each function 64 bytes of return address and saved registers, all\n"
-         "   on one chain (none recurses). @p_self_test adds @P_MODEL_CODES bytes and its own frame.\n\n"
-         "   Placement: define @P_WEIGHTS_SECTION as a string literal when compiling @p_weights.c\n"
-         "   (-D@P_WEIGHTS_SECTION='\".flash_model\"') to put every constant into that linker section\n"
-         "   (GCC and Clang syntax); left undefined, they go where const data goes.\n\n")
-    << "   Provenance: checkpoint " << comment_safe(p.checkpoint) << ", epoch " << p.epoch << ", step " << p.step
-    << ", seed " << p.seed << ".\n   Calibration: " << comment_safe(p.calibration) << ".\n\n"
-    << "   The run's config.toml:\n\n" << comment_safe(p.config_toml) << "\n*/\n";
+         "   \"@p\" (macros \"@P\"), so exports with other prefixes link into the same program.\n\n")
+    << t(resources_paragraph("embed_u8"))
+    << provenance_lines(p);
   std::ostringstream m;
   m << "#ifndef @P_MODEL_H\n#define @P_MODEL_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
     << "#define @P_MODEL_FORMAT_VERSION " << kFormatVersion << "\n"
@@ -151,10 +93,7 @@ std::string model_header(const Int8ConvNet& net, const Provenance& p, const Gold
     << "#define @P_MODEL_SEED " << p.seed << "\n#define @P_MODEL_EPOCH " << p.epoch << "\n"
     << "#define @P_MODEL_STEP " << p.step << "\n"
     << "#define @P_MODEL_GOLDEN_COUNT " << golden.count << "\n\n"
-    << "#define @P_MODEL_FLASH_BYTES " << r.flash_bytes << " /* the const arrays of @p_weights.c */\n"
-    << "#define @P_MODEL_SCRATCH_BYTES " << r.scratch_bytes << " /* RAM: sizeof(@p_scratch) */\n"
-    << "#define @P_MODEL_STACK_BYTES " << r.stack_bytes << " /* upper bound, either entry point */\n"
-    << "#define @P_MODEL_GOLDEN_BYTES " << r.golden_bytes << " /* the const arrays of @p_golden.c */\n\n"
+    << resource_defines(r)
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
     << "/* One image's activations. A struct so that a static or automatic buffer gets the size and\n"
     << "   the alignment @p_embed_u8_r needs; its fields are not an interface. */\n"
@@ -187,9 +126,7 @@ std::string weights_source(const Int8ConvNet& net, const ConstantArrays& constan
     << "   channel (fc2: per pair), int32 biases with the input zero point folded in, a Q31 multiplier and\n"
     << "   a shift per channel, the atan table. D = " << net.dim << ". */\n"
     << "#include \"@p_model.h\"\n\n"
-    << "/* @P_WEIGHTS_SECTION, a string literal, names the linker section of every array below. */\n"
-    << "#ifdef @P_WEIGHTS_SECTION\n#define @P_IN_WEIGHTS_SECTION __attribute__((section(@P_WEIGHTS_SECTION)))\n"
-    << "#else\n#define @P_IN_WEIGHTS_SECTION\n#endif\n\n"
+    << weights_section_preamble()
     << constants.definitions.str();
   return c.str();
 }
@@ -249,7 +186,7 @@ GeneratedC generate_c(const Int8ConvNet& net, const Provenance& p, const GoldenV
   if (golden.count < 1 || golden.pixels.size() != size_t(golden.count) * kPixels || golden.codes.size() != size_t(golden.count) * K)
     throw std::invalid_argument("generate_c: golden vectors do not match their count");
   const ConstantArrays constants = network_constants(net);
-  const ScratchLayout scratch = scratch_layout(net.dim);
+  const ScratchLayout scratch = convnet_scratch_layout(net.dim);
   GeneratedC g;
   g.prefix = prefix;
   g.resources.flash_bytes = constants.bytes;

@@ -19,15 +19,15 @@
 using namespace torus;
 
 int main(int argc, char** argv) {
-  CLI::App app{"Exports a convnet/torusN run as int8 C99 code with no floating point, and checks it."};
+  CLI::App app{"Exports a convnet/torusN or audio_cnn/torusN run as int8 C99 code with no floating point, and checks it."};
   train::exportq::ExportOptions o;
   app.add_option("--run", o.run_dir, "run folder written by torus-train")->required();
   app.add_option("--checkpoint", o.checkpoint, "best, last, or a checkpoint file")->capture_default_str();
   app.add_option("--out", o.out_dir, "output folder (default <run>/export)");
-  app.add_option("--calibration", o.calibration, "training images for the activation ranges (min/max)")
+  app.add_option("--calibration", o.calibration, "training images for the activation ranges (min/max); audio_cnn: crops of synthetic calls, at most 128")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--prefix", o.prefix, "C identifier leading every generated name and file")->capture_default_str();
-  app.add_flag("--check", o.check, "compile the C, run it on the test split, compare; writes check.json (NAME_check.json)");
+  app.add_flag("--check", o.check, "compile the C, run it on the test split (audio_cnn: 32 synthetic crops), compare; writes check.json (NAME_check.json)");
   app.add_option("--threads", o.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {
@@ -39,6 +39,26 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "torus-export --check: the generated C does not compile:\n%s\n",
                    c.value("compile_log", std::string()).c_str());
       return 1;
+    }
+    if (c.contains("crops")) {  // the audio CNN's report (audio_export.cpp)
+      std::fprintf(stderr,
+                   "torus-export --check (%lld crops of synthetic calls):\n"
+                   "  self-test                          %s\n"
+                   "  C == C++ integer reference         %s\n"
+                   "  integer vs float codes, identical  %.2f%%\n"
+                   "  integer vs float, within one step  %.2f%%, within two %.2f%%\n"
+                   "  C time per crop (-O2, this host)   %.4f s\n"
+                   "  no floating point                  %s tokens; -mgeneral-regs-only %s\n",
+                   c["crops"].get<long long>(), c["self_test"].get<int>() == 0 ? "pass" : "FAIL",
+                   c["c_vs_cpp_identical"].get<bool>() ? "every code" : "DIFFERS",
+                   100 * c["int_vs_float_identical_fraction"].get<double>(),
+                   100 * c["int_vs_float_within_one_step_fraction"].get<double>(),
+                   100 * c["int_vs_float_within_two_steps_fraction"].get<double>(), c["seconds_per_crop_c_O2"].get<double>(),
+                   c["no_float_tokens"].get<bool>() ? "no float/double" : "FOUND float/double",
+                   !c["general_regs_only_tried"].get<bool>() ? "not supported by this compiler"
+                   : c["general_regs_only_compiles"].get<bool>() ? "compiles" : "FAILS");
+      if (!r.check_passed) std::fprintf(stderr, "torus-export --check: FAILED\n");
+      return r.check_passed ? 0 : 1;
     }
     std::fprintf(stderr,
                  "torus-export --check (%s, %lld test images, %lld circles):\n"

@@ -8,6 +8,7 @@
 #include "train/elapsed.hpp"
 #include "train/embedding.hpp"
 #include "train/eval/evaluated_space.hpp"
+#include "train/export/audio_export.hpp"
 #include "train/export/check.hpp"
 #include "train/export/codegen.hpp"
 #include "train/export/int8_net.hpp"
@@ -34,8 +35,8 @@ void say(std::FILE* log, const std::string& text) {
 void require_supported(const std::string& where, const std::string& arch, const std::string& head) {
   if (arch != "convnet" || head != "torusN")
     throw ExportError(where + ": model.arch = \"" + arch + "\", model.head = \"" + head +
-                      "\": torus-export supports only model.arch = \"convnet\" with model.head = \"torusN\" "
-                      "(the reference conv net of the microcontroller pathway)");
+                      "\": torus-export supports model.arch = \"convnet\" (the reference conv net of the microcontroller "
+                      "pathway) or \"audio_cnn\", each with model.head = \"torusN\"");
 }
 
 // Integer codes (n, K) of images [0, n) of `split` by the C++ reference, in parallel.
@@ -117,32 +118,14 @@ Int8ConvNet calibrate(const ConvNetWeights& weights, const InputNormalization& n
   return quantize_convnet(weights, norm, ranges);
 }
 
-// Everything is in memory; each file is written atomically, and a failure removes what this
-// export created.
+// The run folder's float weights beside the C.
 std::vector<std::string> write_files(const std::string& out_dir, const GeneratedC& code, const ExportSource& src) {
-  std::vector<std::string> files, created;
-  try {
-    fs::create_directories(out_dir);
-    const auto write = [&](const std::string& name, const auto& writer) {
-      const std::string path = out_dir + "/" + name;
-      const bool existed = fs::exists(path);
-      writer(path);
-      if (!existed) created.push_back(path);
-      files.push_back(path);
-    };
-    for (const auto& [name, text] : code.files())
-      write(name, [&](const std::string& p) { nn::io::write_file_atomic(p, text); });
-    const TrainConfig& c = src.config;
-    write(float_weights_name(code.prefix), [&](const std::string& p) {
-      nn::io::save_parameters(p, src.net->parameters(),
-                              {{"arch", c.arch}, {"head", c.head}, {"dim", std::to_string(c.dim)}, {"checkpoint", src.ck_path},
-                               {"epoch", std::to_string(src.ck.epoch)}, {"seed", std::to_string(c.seed)}});
-    });
-  } catch (...) {
-    for (const auto& p : created) fs::remove(p);
-    throw;
-  }
-  return files;
+  const TrainConfig& c = src.config;
+  return write_export_files(out_dir, code, float_weights_name(code.prefix), [&](const std::string& p) {
+    nn::io::save_parameters(p, src.net->parameters(),
+                            {{"arch", c.arch}, {"head", c.head}, {"dim", std::to_string(c.dim)}, {"checkpoint", src.ck_path},
+                             {"epoch", std::to_string(src.ck.epoch)}, {"seed", std::to_string(c.seed)}});
+  });
 }
 
 // What --check compares: the C against the C++ integer reference (every test image), and the
@@ -249,6 +232,30 @@ nlohmann::json check_export(const CheckInputs& in, const std::string& out_dir, c
 }
 }  // namespace
 
+std::vector<std::string> write_export_files(const std::string& out_dir, const GeneratedC& code, const std::string& weights_name,
+                                            const std::function<void(const std::string&)>& write_weights) {
+  // Everything is in memory; each file is written atomically, and a failure removes what this
+  // export created.
+  std::vector<std::string> files, created;
+  try {
+    fs::create_directories(out_dir);
+    const auto write = [&](const std::string& name, const auto& writer) {
+      const std::string path = out_dir + "/" + name;
+      const bool existed = fs::exists(path);
+      writer(path);
+      if (!existed) created.push_back(path);
+      files.push_back(path);
+    };
+    for (const auto& [name, text] : code.files())
+      write(name, [&](const std::string& p) { nn::io::write_file_atomic(p, text); });
+    write(weights_name, write_weights);
+  } catch (...) {
+    for (const auto& p : created) fs::remove(p);
+    throw;
+  }
+  return files;
+}
+
 std::string float_weights_name(const std::string& prefix) {
   return prefix == kDefaultPrefix ? "weights.safetensors" : prefix + "_weights.safetensors";
 }
@@ -262,6 +269,7 @@ ExportResult run_export(const ExportOptions& o, std::FILE* log) {
   if (!is_c_prefix(o.prefix))
     throw ExportError("--prefix \"" + o.prefix + "\": expected a C identifier that starts with a letter "
                       "(letters, digits and '_'), the start of every generated name");
+  if (is_audio_run(o.run_dir)) return run_audio_export(o, log);
   ExportSource src = read_source(o);
   say(log, "checkpoint " + src.ck_path + " (epoch " + std::to_string(src.ck.epoch) + "), D = " + std::to_string(src.config.dim));
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,6 +50,13 @@ struct ExportResult {
 std::string float_weights_name(const std::string& prefix);
 std::string check_report_name(const std::string& prefix);
 
+// Writes the four files of `code` and then, through write_weights(path), `weights_name`, each
+// atomically into out_dir; if any write fails the files this call created are removed again.
+// Returns the paths written, in order.
+std::vector<std::string> write_export_files(const std::string& out_dir, const GeneratedC& code, const std::string& weights_name,
+                                            const std::function<void(const std::string&)>& write_weights);
+
+// model.arch = "audio_cnn" goes to run_audio_export (audio_export.hpp).
 // Throws ExportError for a prefix that is not a C identifier (is_c_prefix) (or the loaders' errors: ConfigError, nn::io::FormatError / MismatchError,
 // datasets::DataError) before anything is written; `log` gets progress lines (may be null).
 ExportResult run_export(const ExportOptions& options, std::FILE* log);

@@ -51,29 +51,14 @@ Acc max_pool_2x2(const Acc* acc, int side, int py, int px) {
   return std::max(std::max(r0[0], r0[1]), std::max(r1[0], r1[1]));
 }
 
-// Requantise an accumulator to int8 with the ReLU as the lower clamp: the offset from the zero
-// point is clamped to [0, 127 - zp] before the zero point is added, so nothing can overflow.
 std::int8_t requantize_relu(std::int32_t acc, std::int32_t mult, std::int32_t shift, std::int32_t zero_point) {
-  std::int32_t v = multiply_by_quantized_multiplier(acc, {mult, int(shift)});
-  if (v > 127 - zero_point) v = 127 - zero_point;
-  if (v < 0) v = 0;
-  return std::int8_t(zero_point + v);
+  return exportq::requantize_relu(acc, {mult, int(shift)}, zero_point);
 }
 
 void quantize_requant(double real, std::vector<std::int32_t>& mult, std::vector<std::int32_t>& shift) {
   const QuantizedMultiplier q = quantize_multiplier(real);
   mult.push_back(q.multiplier);
   shift.push_back(q.shift);
-}
-
-// bias_q - zp sum_j w_q[j]: folds the input zero point, so the loops multiply raw activations
-// (exact, also at the padding, which holds the zero point).
-std::int32_t fold_zero_point(std::int32_t bias_q, std::int32_t zero_point, const std::int8_t* w, int n) {
-  std::int64_t sum = 0;
-  for (int j = 0; j < n; ++j) sum += w[j];
-  const std::int64_t b = std::int64_t(bias_q) - std::int64_t(zero_point) * sum;
-  if (b < INT32_MIN || b > INT32_MAX) throw std::range_error("torus-export: a folded bias overflows int32");
-  return std::int32_t(b);
 }
 
 }  // namespace

@@ -96,6 +96,22 @@ std::int32_t quantize_bias(double b, double scale) {
                                  double(std::numeric_limits<std::int32_t>::max())));
 }
 
+std::int8_t requantize_relu(std::int32_t acc, QuantizedMultiplier m, std::int32_t zero_point) {
+  std::int32_t v = multiply_by_quantized_multiplier(acc, m);
+  if (v > 127 - zero_point) v = 127 - zero_point;
+  if (v < 0) v = 0;
+  return std::int8_t(zero_point + v);
+}
+
+std::int32_t fold_zero_point(std::int32_t bias_q, std::int32_t zero_point, const std::int8_t* w, int n) {
+  std::int64_t sum = 0;
+  for (int j = 0; j < n; ++j) sum += w[j];
+  const std::int64_t b = std::int64_t(bias_q) - std::int64_t(zero_point) * sum;
+  if (b < std::numeric_limits<std::int32_t>::min() || b > std::numeric_limits<std::int32_t>::max())
+    throw std::range_error("torus-export: a folded bias (" + std::to_string(b) + ") overflows int32");
+  return std::int32_t(b);
+}
+
 const std::array<std::uint32_t, 257>& atan_table() {
   static const std::array<std::uint32_t, 257> table = [] {
     std::array<std::uint32_t, 257> t{};

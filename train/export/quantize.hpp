@@ -56,6 +56,15 @@ QuantizedWeights quantize_weights_per_channel(const float* w, int rows, int cols
 // round(b / scale) saturated to int32.
 std::int32_t quantize_bias(double b, double scale);
 
+// An accumulator requantised to int8 with the ReLU as the lower clamp: the offset from the zero
+// point is clamped to [0, 127 - zero_point] before the zero point is added, so nothing overflows.
+std::int8_t requantize_relu(std::int32_t acc, QuantizedMultiplier m, std::int32_t zero_point);
+
+// bias_q - zero_point sum_j w[j]: folds the input zero point into the bias, so the loops multiply
+// raw int8 activations (exact, also at the padding, which holds the zero point). Throws
+// std::range_error when the folded bias leaves int32.
+std::int32_t fold_zero_point(std::int32_t bias_q, std::int32_t zero_point, const std::int8_t* w, int n);
+
 // The first octant of atan in binary angles: table[i] = round(2^32 atan(i / 256) / (2 pi)), i = 0..256.
 const std::array<std::uint32_t, 257>& atan_table();
 
