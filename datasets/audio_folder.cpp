@@ -134,7 +134,7 @@ std::vector<float> clip_features(const ClipItem& clip, const AudioFolderOptions&
   }
   ++misses;
   if (!entry_path.empty()) {
-    detail::as_data_error([&] { nn::io::write_file_atomic(entry_path, encode_entry(key, o.mel.n_mels, m)); },
+    detail::as_data_error([&] { nn::io::write_file_atomic(entry_path, encode_entry(key, o.mel.n_mels, m), nn::io::Durability::unsynced); },
                           " (the feature cache; set another cache folder or none)");
   }
   return m;
@@ -191,6 +191,8 @@ AudioFolder load_clips(const std::vector<ClipItem>& items, std::vector<std::stri
     }
     set.labels.push_back(items[i].label);
     set.files.push_back(items[i].relative);
+    set.starts.push_back(items[i].start);
+    set.ends.push_back(items[i].end);
     set.spectrograms.push_back(std::move(features[i]));
   }
   set.cache_hits = hits, set.cache_misses = misses;
@@ -261,6 +263,8 @@ AudioFolder AudioFolder::subset(const std::vector<int64_t>& indices) const {
   for (const int64_t i : indices) {
     out.labels.push_back(labels.at(size_t(i)));
     out.files.push_back(files.at(size_t(i)));
+    out.starts.push_back(starts.empty() ? 0.0 : starts.at(size_t(i)));
+    out.ends.push_back(ends.empty() ? -1.0 : ends.at(size_t(i)));
     out.spectrograms.push_back(spectrograms.at(size_t(i)));
   }
   return out;

@@ -30,7 +30,8 @@ struct AudioFolder {
   int n_mels = 0;
   std::vector<std::string> class_names;
   std::vector<int> labels;                      // per clip
-  std::vector<std::string> files;               // per clip, relative to the root
+  std::vector<std::string> files;               // per clip, relative to the root (or the manifest's folder)
+  std::vector<double> starts, ends;             // per clip, its segment in seconds (0 and -1: the whole file)
   std::vector<std::vector<float>> spectrograms; // per clip, (n_mels, frames) row-major, dB
   std::vector<std::string> skipped;             // "file: reason", with skip_bad
   int64_t cache_hits = 0, cache_misses = 0;

@@ -118,6 +118,12 @@ std::vector<int64_t> Split::input_shape() const {
   return {features.dim};
 }
 
+std::string audio_clip_path(const TrainConfig& c, const std::string& split, const std::string& relative) {
+  const std::string source = split == "test" ? c.test_path : c.path;
+  const std::filesystem::path root = is_manifest(source) ? std::filesystem::path(source).parent_path() : std::filesystem::path(source);
+  return (root / relative).string();  // an absolute `relative` replaces the root
+}
+
 datasets::AudioFolderOptions audio_options(const TrainConfig& c) {
   datasets::AudioFolderOptions o;
   o.mel.sample_rate = int(c.sample_rate);

@@ -91,6 +91,10 @@ datasets::AugmentConfig band_statistics(const datasets::AudioFolder& clips);
 // fixed seed; empty when the setting is 0. ConfigError when it would leave fewer than two classes.
 std::vector<std::string> fewshot_class_names(const TrainConfig& config, const std::vector<std::string>& class_names);
 
+// The file of an audio split's clip, from its `files` entry (relative to the folder, or to the
+// manifest's folder; an absolute manifest path stays as it is).
+std::string audio_clip_path(const TrainConfig& config, const std::string& split, const std::string& relative);
+
 // The log-mel settings of an audio run.
 datasets::AudioFolderOptions audio_options(const TrainConfig& config);
 

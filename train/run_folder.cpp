@@ -15,7 +15,11 @@ namespace torus::train {
 TrainConfig read_run_config(const std::string& run_dir) {
   TrainConfig config;
   apply_toml_file(config, run_dir + "/config.toml");
-  validate(config);
+  try {
+    validate(config);
+  } catch (const ConfigError& e) {
+    throw ConfigError(run_dir + "/config.toml: " + e.what());  // which file holds the bad setting
+  }
   return config;
 }
 

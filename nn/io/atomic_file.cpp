@@ -80,7 +80,7 @@ void ByteSink::flush() {
   buffer_.clear();
 }
 
-void write_file_atomic(const std::string& path, const std::function<void(ByteSink&)>& fill) {
+void write_file_atomic(const std::string& path, const std::function<void(ByteSink&)>& fill, Durability durability) {
   const std::filesystem::path target(path);
   if (!target.has_filename()) throw IoError(path + ": names a folder, not a file");
   // Same folder as the target, so rename() never crosses file systems and stays atomic.
@@ -100,7 +100,7 @@ void write_file_atomic(const std::string& path, const std::function<void(ByteSin
     ByteSink sink(fd, path);
     fill(sink);
     sink.flush();
-    if (fsync_retrying(fd) != 0) {
+    if (durability == Durability::synced && fsync_retrying(fd) != 0) {
       const int err = errno;
       fail(path, "fsync of the temporary file " + temp + " failed", err);
     }
@@ -120,6 +120,7 @@ void write_file_atomic(const std::string& path, const std::function<void(ByteSin
     throw;
   }
 
+  if (durability == Durability::unsynced) return;
   // The rename is only durable once the folder's entry is on disk. The target is already replaced
   // here, so a failure is reported but nothing can be rolled back. Some file systems cannot sync a
   // folder (EINVAL); their rename is as durable as they allow.
@@ -136,8 +137,8 @@ void write_file_atomic(const std::string& path, const std::function<void(ByteSin
   if (synced != 0 && err != EINVAL) fail(path, "written, but fsync of its folder failed", err);
 }
 
-void write_file_atomic(const std::string& path, std::string_view bytes) {
-  write_file_atomic(path, [bytes](ByteSink& sink) { sink.write(bytes); });
+void write_file_atomic(const std::string& path, std::string_view bytes, Durability durability) {
+  write_file_atomic(path, [bytes](ByteSink& sink) { sink.write(bytes); }, durability);
 }
 
 int remove_abandoned_temporaries(const std::string& folder) {

@@ -17,6 +17,12 @@
 
 namespace torus::nn::io {
 
+// What a write must survive. `synced`: a power cut (fsync of the file and of its folder); for
+// what cannot be recomputed. `unsynced`: still atomic for readers and a killed process (temporary
+// file, rename), but the data may be lost in a power cut; for caches, whose entries are checked
+// when read and recomputed when absent, where an fsync per entry would dominate the work.
+enum class Durability { synced, unsynced };
+
 // Where write_file_atomic's callback puts the file's bytes, in order. Buffered; large writes go
 // straight to the file.
 class ByteSink {
@@ -26,7 +32,7 @@ class ByteSink {
   std::uint64_t bytes_written() const { return written_; }
 
  private:
-  friend void write_file_atomic(const std::string&, const std::function<void(ByteSink&)>&);
+  friend void write_file_atomic(const std::string&, const std::function<void(ByteSink&)>&, Durability);
   ByteSink(int fd, const std::string& path) : fd_(fd), path_(path) {}
   void flush();
 
@@ -39,8 +45,9 @@ class ByteSink {
 // Replaces `path` with the bytes `fill` writes. If `fill` throws, or any step fails, the temporary
 // file is removed, `path` keeps its old contents (or stays absent), and the exception propagates:
 // fill's own, or an IoError naming the path and the errno text.
-void write_file_atomic(const std::string& path, const std::function<void(ByteSink&)>& fill);
-void write_file_atomic(const std::string& path, std::string_view bytes);
+void write_file_atomic(const std::string& path, const std::function<void(ByteSink&)>& fill,
+                       Durability durability = Durability::synced);
+void write_file_atomic(const std::string& path, std::string_view bytes, Durability durability = Durability::synced);
 
 // Removes the temporary files write_file_atomic left in `folder` when its process was killed
 // mid-write (".<name>.tmp-<pid>-<n>" whose process no longer exists); a live writer's temporary is

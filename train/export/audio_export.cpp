@@ -7,12 +7,17 @@
 #include "train/elapsed.hpp"
 #include "train/export/audio_codegen.hpp"
 #include "train/export/check.hpp"
+#include "datasets/audio_file.hpp"
+#include "datasets/shuffle.hpp"
+#include "train/data_source.hpp"
+#include "train/input_record.hpp"
 #include "train/run_folder.hpp"
 
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -27,30 +32,49 @@ void say(std::FILE* log, const std::string& text) {
   if (log) std::fprintf(log, "torus-export: %s\n", text.c_str());
 }
 
-// config.toml's value at "section.key" as T; ExportError naming the file and key when it is
-// missing or of another type.
-template <typename T>
-T required(const toml::table& root, const std::string& path, const std::string& file, const char* expected) {
-  const auto dot = path.find('.');
-  const std::optional<T> v = root[path.substr(0, dot)][path.substr(dot + 1)].template value<T>();
-  if (!v) throw ExportError(file + ": " + path + " is missing or not " + expected);
-  return *v;
-}
-
-int in_range(std::int64_t v, std::int64_t lo, std::int64_t hi, const std::string& path, const std::string& file) {
-  if (v < lo || v > hi)
-    throw ExportError(file + ": " + path + " = " + std::to_string(v) + ", expected " + std::to_string(lo) + " to " + std::to_string(hi));
-  return int(v);
-}
-
-std::vector<float> band_values(const nlohmann::json& j, const char* key, const std::string& file) {
-  if (!j.contains(key) || !j[key].is_array()) throw ExportError(file + ": \"" + key + "\" is missing or not an array");
-  std::vector<float> v;
-  for (const auto& x : j[key]) {
-    if (!x.is_number()) throw ExportError(file + ": \"" + key + "\" holds a value that is not a number");
-    v.push_back(x.get<float>());
+// Centre crops (input.samples() samples, a shorter clip repeated end to end) of `count` clips of
+// the run's training split, drawn by `seed`, as int16 PCM at the run's rate: what the export
+// calibrates on and checks with, the audio the network was trained on. `what` says which clips.
+std::vector<std::int16_t> training_pcm_crops(const TrainConfig& config, const AudioInput& in, int count, std::uint64_t seed,
+                                             std::string& what) {
+  const Split train = load_split(config, "train");
+  const datasets::AudioFolder& clips = train.audio;
+  const int64_t n = clips.size();
+  std::vector<int64_t> order = datasets::seeded_permutation(n, seed);
+  if (int64_t(count) < n) order.resize(size_t(count));
+  const int samples = in.samples();
+  std::vector<std::int16_t> crops;
+  crops.reserve(order.size() * size_t(samples));
+  for (const int64_t i : order) {
+    const std::string file = audio_clip_path(config, "train", clips.files[size_t(i)]);
+    std::vector<float> x = datasets::read_audio(file, in.log_mel.sample_rate).samples;
+    // A manifest's segment, as training saw it.
+    const double start = clips.starts.empty() ? 0 : clips.starts[size_t(i)], end = clips.ends.empty() ? -1 : clips.ends[size_t(i)];
+    const int64_t first = std::min<int64_t>(int64_t(x.size()) - 1, std::llround(start * in.log_mel.sample_rate));
+    const int64_t last = end < 0 ? int64_t(x.size()) : std::min<int64_t>(int64_t(x.size()), std::llround(end * in.log_mel.sample_rate));
+    x = std::vector<float>(x.begin() + std::max<int64_t>(first, 0), x.begin() + std::max(last, first + 1));
+    const int64_t offset = int64_t(x.size()) > samples ? (int64_t(x.size()) - samples) / 2 : 0;
+    for (int j = 0; j < samples; ++j) {
+      const float v = x[size_t((offset + j) % int64_t(x.size()))];
+      crops.push_back(std::int16_t(std::clamp(std::lround(double(v) * 32767.0), -32768L, 32767L)));
+    }
   }
-  return v;
+  what = "centre crops of " + std::to_string(order.size()) + " training clips (data.path " + config.path + ", seed " + std::to_string(seed) + ")";
+  return crops;
+}
+
+// Training crops when the run's data can be read, else synthetic calls at the run's rate (a run
+// folder copied without its recordings still exports; the header says which).
+std::vector<std::int16_t> calibration_crops(const TrainConfig& config, const AudioInput& in, int count, std::uint64_t seed,
+                                            std::string& what, std::FILE* log) {
+  try {
+    return training_pcm_crops(config, in, count, seed, what);
+  } catch (const std::exception& e) {
+    if (log) std::fprintf(log, "torus-export: the training audio cannot be read (%s); using synthetic calls instead\n", e.what());
+  }
+  what = std::to_string(count) + " crops of synthetic calls (datasets/synthetic_calls.hpp, seed " + std::to_string(seed) +
+         ") at the run's sample rate: the training audio could not be read";
+  return synthetic_call_crops(in, count, seed);
 }
 
 // The network with the checkpoint's weights and batch-norm buffers, in evaluation mode.
@@ -81,8 +105,7 @@ std::unique_ptr<nn::Network<float>> load_audio_cnn(const AudioRun& run, const st
 
 bool is_audio_run(const std::string& run_dir) {
   try {
-    const toml::table root = toml::parse_file(run_dir + "/config.toml");
-    return root["model"]["arch"].value<std::string>() == std::optional<std::string>("audio_cnn");
+    return read_run_config(run_dir).arch == "audio_cnn";
   } catch (const std::exception&) {
     return false;
   }
@@ -91,60 +114,36 @@ bool is_audio_run(const std::string& run_dir) {
 AudioRun read_audio_run(const std::string& run_dir) {
   AudioRun r;
   r.config_path = run_dir + "/config.toml";
-  toml::table root;
-  try {
-    r.config_text = nn::io::read_file(r.config_path);
-    root = toml::parse(r.config_text, r.config_path);
-  } catch (const toml::parse_error& e) {
-    throw ExportError(r.config_path + ": " + std::string(e.description()));
-  }
+  r.config = read_run_config(run_dir);  // ConfigError names the file and the key
+  r.config_text = nn::io::read_file(r.config_path);
+  const TrainConfig& c = r.config;
   const std::string& f = r.config_path;
-  r.head = required<std::string>(root, "model.head", f, "a string");
+  r.head = c.head;
   if (r.head != "torusN")
     throw ExportError(f + ": model.arch = \"audio_cnn\", model.head = \"" + r.head +
                       "\": torus-export supports the audio CNN with model.head = \"torusN\" only");
-  r.width = in_range(required<std::int64_t>(root, "model.width", f, "an integer"), 1, 1024, "model.width", f);
-  r.dim = in_range(required<std::int64_t>(root, "model.dim", f, "an integer"), 2, 4096, "model.dim", f);
-  if (r.dim % 2) throw ExportError(f + ": model.dim = " + std::to_string(r.dim) + ", expected an even D for torusN");
-  r.seed = required<std::int64_t>(root, "train.seed", f, "an integer");
-  datasets::LogMelConfig& lm = r.input.log_mel;
-  lm.sample_rate = in_range(required<std::int64_t>(root, "audio.sample_rate", f, "an integer"), 1000, 768000, "audio.sample_rate", f);
-  lm.n_fft = in_range(required<std::int64_t>(root, "audio.n_fft", f, "an integer"), 16, 65536, "audio.n_fft", f);
-  lm.hop = in_range(required<std::int64_t>(root, "audio.hop", f, "an integer"), 1, 65536, "audio.hop", f);
-  lm.n_mels = in_range(required<std::int64_t>(root, "audio.n_mels", f, "an integer"), 1, 32769, "audio.n_mels", f);
-  lm.f_min = required<double>(root, "audio.f_min", f, "a number");
-  lm.f_max = required<double>(root, "audio.f_max", f, "a number");
-  const std::string scale = required<std::string>(root, "audio.mel_scale", f, "a string");
-  if (scale != "htk" && scale != "slaney") throw ExportError(f + ": audio.mel_scale = \"" + scale + "\", expected \"htk\" or \"slaney\"");
-  lm.scale = scale == "htk" ? datasets::MelScale::htk : datasets::MelScale::slaney;
-  lm.slaney_norm = required<bool>(root, "audio.mel_norm", f, "a boolean");
-  r.input.crop_frames = in_range(required<std::int64_t>(root, "audio.crop_frames", f, "an integer"), 16, 1 << 20, "audio.crop_frames", f);
-
+  r.width = int(c.width), r.dim = int(c.dim), r.seed = c.seed;
+  r.input.log_mel = audio_options(c).mel;
+  r.input.crop_frames = int(c.crop_frames);
+  bool found = false;
+  const InputRecord record = read_input_record(run_dir, found);
   const std::string input_path = run_dir + "/input.json";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(nn::io::read_file(input_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw ExportError(input_path + ": " + e.what());
-  }
-  if (!j.is_object() || j.value("kind", std::string()) != "log-mel")
-    throw ExportError(input_path + ": \"kind\" is not \"log-mel\" (an audio run's input record)");
-  if (j.contains("log_mel") && j["log_mel"].is_object()) {
-    const nlohmann::json& l = j["log_mel"];
-    if (l.contains("floor")) {
-      if (!l["floor"].is_number()) throw ExportError(input_path + ": \"log_mel.floor\" is not a number");
-      lm.floor = l["floor"].get<double>();
-    }
-    // The record and config.toml describe one front end; a disagreement means one of them was edited.
-    const std::pair<const char*, int> settings[] = {
-        {"sample_rate", lm.sample_rate}, {"n_fft", lm.n_fft}, {"hop", lm.hop}, {"n_mels", lm.n_mels}};
-    for (const auto& [key, value] : settings)
-      if (l.contains(key) && !(l[key].is_number_integer() && l[key].get<std::int64_t>() == value))
-        throw ExportError(input_path + ": \"log_mel." + key + "\" is " + l[key].dump() + ", but " + f + " has audio." + key +
-                          " = " + std::to_string(value));
-  }
-  r.input.mean = band_values(j, "mean", input_path);
-  r.input.std = band_values(j, "std", input_path);
+  if (!found || !record.log_mel)
+    throw ExportError(input_path + ": " + (found ? "\"kind\" is not \"log-mel\"" : "missing") +
+                      " (an audio run records its per-band normalisation there)");
+  // The record and config.toml describe one front end; a disagreement means one of them was edited.
+  const datasets::LogMelConfig& lm = r.input.log_mel;
+  const std::pair<const char*, std::pair<int, int>> settings[] = {{"sample_rate", {record.mel.sample_rate, lm.sample_rate}},
+                                                                  {"n_fft", {record.mel.n_fft, lm.n_fft}},
+                                                                  {"hop", {record.mel.hop, lm.hop}},
+                                                                  {"n_mels", {record.mel.n_mels, lm.n_mels}}};
+  for (const auto& [key, values] : settings)
+    if (values.first != values.second)
+      throw ExportError(input_path + ": \"log_mel." + key + "\" is " + std::to_string(values.first) + ", but " + f + " has audio." +
+                        key + " = " + std::to_string(values.second));
+  r.input.log_mel.floor = record.mel.floor;
+  r.input.mean = record.mean;
+  r.input.std = record.std;
   try {
     validate(r.input);
   } catch (const std::invalid_argument& e) {
@@ -165,14 +164,12 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
                ", D = " + std::to_string(run.dim));
   const AudioCnnWeights weights = audio_cnn_weights(*net, run.input.log_mel.n_mels, run.input.crop_frames, run.width, run.dim);
 
-  // The training side has no audio loader yet: calibrate on synthetic calls at the run's rate.
   const int n_cal = std::min(o.calibration, 128);
-  const std::vector<std::int16_t> cal = synthetic_call_crops(run.input, n_cal, 20240606);
+  std::string crops_text;
+  const std::vector<std::int16_t> cal = calibration_crops(run.config, run.input, n_cal, 20240606, crops_text, log);
   const AudioRanges ranges = calibrate_audio(run.input, weights, cal, o.threads);
-  const std::string calibration_text =
-      "min/max of each activation over " + std::to_string(n_cal) +
-      " crops of synthetic calls (datasets/synthetic_calls.hpp, seed 20240606) at the run's sample rate, not training audio; "
-      "input range " + std::to_string(ranges.input_lo) + " to " + std::to_string(ranges.input_hi);
+  const std::string calibration_text = "min/max of each activation over " + crops_text + "; input range " +
+                                       std::to_string(ranges.input_lo) + " to " + std::to_string(ranges.input_hi);
   const AudioModel model = quantize_audio_model(run.input, weights, ranges);
   say(log, "calibrated: " + calibration_text);
 
@@ -180,7 +177,8 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
   const int samples = run.input.samples();
   AudioGoldenVectors golden;
   golden.count = std::max(1, std::min(o.golden, 3));
-  golden.pcm = synthetic_call_crops(run.input, golden.count, 7);
+  std::string golden_text;
+  golden.pcm = calibration_crops(run.config, run.input, golden.count, 7, golden_text, nullptr);
   golden.codes = audio_int_codes(model, golden.pcm, o.threads);
   golden.float_codes = audio_float_codes(run.input, weights, golden.pcm, o.threads);
   Provenance prov{run.config_text, ck_path, run.seed, ck.epoch, ck.step, calibration_text, {}};
@@ -205,7 +203,8 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
   std::string tmpl = (fs::temp_directory_path() / "torus-export-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw ExportError("--check: cannot create a temporary folder in " + fs::temp_directory_path().string());
   const int K = run.dim / 2;
-  const std::vector<std::int16_t> test = synthetic_call_crops(run.input, 32, 99);
+  std::string test_text;
+  const std::vector<std::int16_t> test = calibration_crops(run.config, run.input, 32, 99, test_text, nullptr);
   nlohmann::json report;
   try {
     const std::vector<std::uint8_t> cpp = audio_int_codes(model, test, o.threads);
@@ -225,6 +224,7 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
     report["int_vs_float_within_one_step_fraction"] = within_steps_fraction(cpp, flt, 1);
     report["int_vs_float_within_two_steps_fraction"] = within_steps_fraction(cpp, flt, 2);
     report["calibration"] = calibration_text;
+    report["check_crops"] = test_text;
     report["checkpoint"] = ck_path;
     report["prefix"] = code.prefix;
     report["flash_bytes"] = code.resources.flash_bytes;

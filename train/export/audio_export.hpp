@@ -1,14 +1,15 @@
 // torus-export for an audio run folder (model.arch = "audio_cnn", model.head = "torusN"): reads
-// config.toml's [model] and [audio] sections and input.json's per-band mean and std with a small
-// reader of its own (the training side's TrainConfig does not know [audio] yet), loads the
-// checkpoint's weights and batch-norm buffers, calibrates on crops of synthetic calls made at the
-// run's sample rate (the training side has no audio loader to draw real crops from yet; the
-// report says so), quantises (audio_model.hpp), writes the C (audio_codegen.hpp) and with --check
-// compiles and runs it against the C++ integer reference bit for bit and against the float model.
+// config.toml (the run's [model] and [audio] settings) and input.json's per-band mean and std,
+// loads the checkpoint's weights and batch-norm buffers, calibrates on centre crops of training
+// clips (synthetic calls at the run's rate when the recordings cannot be read; the header and the
+// report say which), quantises (audio_model.hpp), writes the C (audio_codegen.hpp) and with
+// --check compiles and runs it against the C++ integer reference bit for bit and against the
+// float model on other training crops.
 #pragma once
 
 #include "train/export/audio_model.hpp"
 #include "train/export/export_run.hpp"
+#include "train/train_config.hpp"
 
 #include <cstdio>
 #include <string>
@@ -16,6 +17,7 @@
 namespace torus::train::exportq {
 
 struct AudioRun {
+  TrainConfig config;
   std::string config_path, config_text;
   std::string head;
   int width = 0, dim = 0;

@@ -448,8 +448,12 @@ TEST_CASE("audio export: run_export on an audio run folder writes the C and --ch
   AudioInput in = small_input();
   band_statistics(in, synthetic_call_crops(in, 4, 8));
   const std::string run = testing::fresh_dir("audio_run");
+  // The run's recordings: the export calibrates and checks on crops of them.
+  datasets::SyntheticCalls corpus;
+  corpus.species = 2, corpus.clips_per_species = 3, corpus.clip_seconds = 0.5, corpus.sample_rate = 8000;
+  datasets::write_synthetic_calls(corpus, run + "/calls", {"wav"});
   std::ostringstream toml;
-  toml << "[data]\ndataset = \"audio-folder\"\n\n[model]\narch = \"audio_cnn\"\nhead = \"torusN\"\nwidth = 2\ndim = 4\n\n"
+  toml << "[data]\ndataset = \"audio-folder\"\npath = \"" << run << "/calls\"\ncache = \"" << run << "/cache\"\n\n[model]\narch = \"audio_cnn\"\nhead = \"torusN\"\nwidth = 2\ndim = 4\n\n"
        << "[train]\nseed = 3\n\n[audio]\nsample_rate = 8000\nn_fft = 256\nhop = 64\nn_mels = 36\nf_min = 50\nf_max = 4000\n"
        << "mel_scale = \"htk\"\nmel_norm = false\ncrop_frames = 33\n";
   nn::io::write_file_atomic(run + "/config.toml", toml.str());
@@ -474,7 +478,7 @@ TEST_CASE("audio export: run_export on an audio run folder writes the C and --ch
   CHECK(names.front() == "bird_model.h");
   CHECK(fs::is_regular_file(run + "/export/bird_golden.c"));
   const std::string header = read_text(run + "/export/bird_model.h");
-  CHECK_THAT(header, Catch::Contains("#define BIRD_MODEL_INPUT_SAMPLES 2048") && Catch::Contains("synthetic calls") &&
+  CHECK_THAT(header, Catch::Contains("#define BIRD_MODEL_INPUT_SAMPLES 2048") && Catch::Contains("training clips") &&
                          Catch::Contains("mel_scale = \"htk\""));
   if (o.check) {
     INFO(r.check.dump(2));
@@ -492,6 +496,15 @@ TEST_CASE("audio export: run_export on an audio run folder writes the C and --ch
     } else {
       WARN("TORUS_EXPORT is not set (meson test sets it): torus-export's audio report is not checked");
     }
+  }
+
+  SECTION("a run folder whose recordings are gone calibrates on synthetic calls and says so") {
+    fs::rename(run + "/calls", run + "/moved");
+    o.out_dir = run + "/no_data";
+    o.check = false;
+    run_export(o, nullptr);
+    CHECK_THAT(read_text(run + "/no_data/bird_model.h"), Catch::Contains("synthetic calls") && Catch::Contains("could not be read"));
+    fs::rename(run + "/moved", run + "/calls");
   }
 
   SECTION("a run folder with another head or a missing [audio] field is refused, naming the file and field") {

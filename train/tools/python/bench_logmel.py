@@ -33,7 +33,7 @@ def features(path):
         return _mel(x).shape[-1]
 
 
-def one_thread_worker(_):
+def one_thread_worker():
     torch.set_num_threads(1)
 
 
