@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   app.add_option("--run", o.run_dir, "run folder written by torus-train")->required();
   app.add_option("--checkpoint", o.checkpoint, "best, last, or a checkpoint file")->capture_default_str();
   app.add_option("--out", o.out_dir, "output folder (default <run>/export)");
-  app.add_option("--calibration", o.calibration, "training images for the activation ranges (min/max); audio_cnn: crops of synthetic calls, at most 128")
+  app.add_option("--calibration", o.calibration, "training images for the activation ranges (min/max); audio_cnn: centre crops of training clips, at most 128")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--prefix", o.prefix, "C identifier leading every generated name and file")->capture_default_str();
   app.add_flag("--check", o.check, "compile the C, run it on the test split (audio_cnn: 32 synthetic crops), compare; writes check.json (NAME_check.json)");
@@ -42,14 +42,15 @@ int main(int argc, char** argv) {
     }
     if (c.contains("crops")) {  // the audio CNN's report (audio_export.cpp)
       std::fprintf(stderr,
-                   "torus-export --check (%lld crops of synthetic calls):\n"
+                   "torus-export --check on %s:\n"
                    "  self-test                          %s\n"
                    "  C == C++ integer reference         %s\n"
                    "  integer vs float codes, identical  %.2f%%\n"
                    "  integer vs float, within one step  %.2f%%, within two %.2f%%\n"
                    "  C time per crop (-O2, this host)   %.4f s\n"
                    "  no floating point                  %s tokens; -mgeneral-regs-only %s\n",
-                   c["crops"].get<long long>(), c["self_test"].get<int>() == 0 ? "pass" : "FAIL",
+                   c.value("check_crops", std::to_string(c["crops"].get<long long>()) + " crops").c_str(),
+                   c["self_test"].get<int>() == 0 ? "pass" : "FAIL",
                    c["c_vs_cpp_identical"].get<bool>() ? "every code" : "DIFFERS",
                    100 * c["int_vs_float_identical_fraction"].get<double>(),
                    100 * c["int_vs_float_within_one_step_fraction"].get<double>(),
