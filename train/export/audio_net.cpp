@@ -1,5 +1,7 @@
 #include "train/export/audio_net.hpp"
 
+#include "train/export/conv3x3_loops.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -17,32 +19,6 @@ std::vector<float> named(const std::map<std::string, const Tensor<float>*>& valu
     throw std::invalid_argument("torus-export: " + name + " has " + std::to_string(it->second->numel()) + " values, expected " +
                                 std::to_string(numel));
   return std::vector<float>(it->second->data(), it->second->data() + numel);
-}
-
-// One output channel of a 3x3 convolution, stride 1, over a padded input (C, H+2, T+2):
-// acc (H, T) = bias + sum_c,ky,kx w[c][ky][kx] in[c][y+ky][x+kx]; innermost along time, as the C.
-template <typename Acc, typename In, typename Wt>
-void conv3x3_channel(Acc* acc, const In* in, const Wt* w, Acc bias, int channels, int H, int T) {
-  const int pt = T + 2, plane = (H + 2) * pt;
-  std::fill(acc, acc + H * T, bias);
-  for (int c = 0; c < channels; ++c)
-    for (int ky = 0; ky < 3; ++ky)
-      for (int kx = 0; kx < 3; ++kx) {
-        const Acc wv = Acc(w[(c * 3 + ky) * 3 + kx]);
-        const In* src = in + c * plane + ky * pt + kx;
-        for (int y = 0; y < H; ++y) {
-          Acc* a = acc + y * T;
-          const In* s = src + y * pt;
-          for (int x = 0; x < T; ++x) a[x] += wv * Acc(s[x]);
-        }
-      }
-}
-
-template <typename Acc>
-Acc max_pool_2x2(const Acc* acc, int T, int py, int px) {
-  const Acc* r0 = acc + (2 * py) * T + 2 * px;
-  const Acc* r1 = r0 + T;
-  return std::max(std::max(r0[0], r0[1]), std::max(r1[0], r1[1]));
 }
 
 // Index of (c, y, x) in a padded buffer (C, H+2, T+2).

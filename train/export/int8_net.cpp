@@ -1,5 +1,7 @@
 #include "train/export/int8_net.hpp"
 
+#include "train/export/conv3x3_loops.hpp"
+
 #include "geometry/uint8_codes.hpp"
 
 #include <algorithm>
@@ -22,33 +24,6 @@ std::vector<float> parameter(nn::FmnistConvNet<float>& net, const std::string& n
       return std::vector<float>(p->value.data(), p->value.data() + numel);
     }
   throw std::invalid_argument("torus-export: the network has no parameter " + name);
-}
-
-// One output channel of a 3x3 convolution, stride 1, over a zero-padded input (C, side+2, side+2):
-// acc (side, side) = bias + sum_c,ky,kx w[c][ky][kx] in[c][y+ky][x+kx]. The innermost loop runs
-// along a row, which compilers vectorise; the generated C has the same loops.
-template <typename Acc, typename In, typename Wt>
-void conv3x3_channel(Acc* acc, const In* in, const Wt* w, Acc bias, int channels, int side) {
-  const int ps = side + 2;
-  std::fill(acc, acc + side * side, bias);
-  for (int c = 0; c < channels; ++c)
-    for (int ky = 0; ky < 3; ++ky)
-      for (int kx = 0; kx < 3; ++kx) {
-        const Acc wv = Acc(w[(c * 3 + ky) * 3 + kx]);
-        const In* src = in + (c * ps + ky) * ps + kx;
-        for (int y = 0; y < side; ++y) {
-          Acc* a = acc + y * side;
-          const In* s = src + y * ps;
-          for (int x = 0; x < side; ++x) a[x] += wv * Acc(s[x]);
-        }
-      }
-}
-
-template <typename Acc>
-Acc max_pool_2x2(const Acc* acc, int side, int py, int px) {
-  const Acc* r0 = acc + (2 * py) * side + 2 * px;
-  const Acc* r1 = r0 + side;
-  return std::max(std::max(r0[0], r0[1]), std::max(r1[0], r1[1]));
 }
 
 std::int8_t requantize_relu(std::int32_t acc, std::int32_t mult, std::int32_t shift, std::int32_t zero_point) {
@@ -95,7 +70,7 @@ void float_forward(const ConvNetWeights& w, const InputNormalization& norm, cons
       pad0[size_t((y + 1) * 30 + x + 1)] = float((pixels[y * kSide + x] / 255.0 - norm.mean) / norm.std);
   ActivationRanges r;
   for (int o = 0; o < kC1; ++o) {
-    conv3x3_channel<float>(acc.data(), pad0.data(), &w.conv1_w[size_t(o) * 9], w.conv1_b[size_t(o)], 1, kSide);
+    conv3x3_channel<float>(acc.data(), pad0.data(), &w.conv1_w[size_t(o) * 9], w.conv1_b[size_t(o)], 1, kSide, kSide);
     for (int py = 0; py < kS1; ++py)
       for (int px = 0; px < kS1; ++px) {
         const float v = std::max(0.0f, max_pool_2x2(acc.data(), kSide, py, px));
@@ -104,7 +79,7 @@ void float_forward(const ConvNetWeights& w, const InputNormalization& norm, cons
       }
   }
   for (int o = 0; o < kC2; ++o) {
-    conv3x3_channel<float>(acc.data(), pad1.data(), &w.conv2_w[size_t(o) * kC1 * 9], w.conv2_b[size_t(o)], kC1, kS1);
+    conv3x3_channel<float>(acc.data(), pad1.data(), &w.conv2_w[size_t(o) * kC1 * 9], w.conv2_b[size_t(o)], kC1, kS1, kS1);
     for (int py = 0; py < kS2; ++py)
       for (int px = 0; px < kS2; ++px) {
         const float v = std::max(0.0f, max_pool_2x2(acc.data(), kS1, py, px));
@@ -194,7 +169,7 @@ void int8_forward(const Int8ConvNet& n, const std::uint8_t* pixels, std::int32_t
     std::copy_n(pixels + y * kSide, kSide, pad0.begin() + (y + 1) * 30 + 1);
   pad1.fill(std::int8_t(n.act1.zero_point));
   for (int o = 0; o < kC1; ++o) {
-    conv3x3_channel<std::int32_t>(acc.data(), pad0.data(), &n.conv1_w[size_t(o) * 9], n.conv1_b[size_t(o)], 1, kSide);
+    conv3x3_channel<std::int32_t>(acc.data(), pad0.data(), &n.conv1_w[size_t(o) * 9], n.conv1_b[size_t(o)], 1, kSide, kSide);
     for (int py = 0; py < kS1; ++py)
       for (int px = 0; px < kS1; ++px)
         pad1[size_t((o * 16 + py + 1) * 16 + px + 1)] =
@@ -202,7 +177,7 @@ void int8_forward(const Int8ConvNet& n, const std::uint8_t* pixels, std::int32_t
                             n.act1.zero_point);
   }
   for (int o = 0; o < kC2; ++o) {
-    conv3x3_channel<std::int32_t>(acc.data(), pad1.data(), &n.conv2_w[size_t(o) * kC1 * 9], n.conv2_b[size_t(o)], kC1, kS1);
+    conv3x3_channel<std::int32_t>(acc.data(), pad1.data(), &n.conv2_w[size_t(o) * kC1 * 9], n.conv2_b[size_t(o)], kC1, kS1, kS1);
     for (int py = 0; py < kS2; ++py)
       for (int px = 0; px < kS2; ++px)
         act2[size_t(o * 49 + py * 7 + px)] = requantize_relu(max_pool_2x2(acc.data(), kS1, py, px),
