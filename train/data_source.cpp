@@ -304,12 +304,16 @@ Split load_split(const TrainConfig& c, const std::string& split, std::vector<std
   return s;
 }
 
+bool has_test_split(const TrainConfig& c) {
+  return !((c.dataset == "folder" || c.dataset == "features" || c.dataset == "audio-folder") && c.test_path.empty());
+}
+
 Dataset load_dataset(const TrainConfig& c) {
   Dataset d;
   d.name = c.dataset;
   d.normalization = dataset_normalization(c);
   const Split all = load_split(c, "train", &d.class_names);
-  d.has_test = !((c.dataset == "folder" || c.dataset == "features" || c.dataset == "audio-folder") && c.test_path.empty());
+  d.has_test = has_test_split(c);
   if (d.has_test) d.test = load_split(c, "test");
   d.input_shape = all.input_shape();
   if (all.is_images) {

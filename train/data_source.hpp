@@ -62,6 +62,10 @@ struct Dataset {
 // Throws (datasets::DataError, ConfigError) with the file or key named.
 Dataset load_dataset(const TrainConfig& config);
 
+// Whether the configured source has a test split: always for the standard datasets, with
+// data.test_path for folders, feature files and audio.
+bool has_test_split(const TrainConfig& config);
+
 // One split of the configured source only, for torus-embed: "train", "test", or for an audio folder
 // with data.fewshot_classes "fewshot" (the clips of the held-out classes, from data.path). The
 // train and test splits of such a folder leave those classes out.

@@ -121,10 +121,8 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
     const train::TrainConfig config = train::read_run_config(run_dir);
     if (splits_text.empty()) {
-      const bool test = !((config.dataset == "folder" || config.dataset == "features" || config.dataset == "audio-folder") &&
-                          config.test_path.empty());
       splits = {"train"};
-      if (test) splits.push_back("test");
+      if (train::has_test_split(config)) splits.push_back("test");
       if (config.fewshot_classes > 0) splits.push_back("fewshot");
     }
     std::vector<std::string> class_names;

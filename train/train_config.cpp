@@ -376,12 +376,13 @@ void validate(const TrainConfig& c) {
   if (c.warmup >= c.epochs && c.warmup > 0)
     throw ConfigError("optim.warmup: " + std::to_string(c.warmup) + " warm-up epochs leave none of the " +
                       std::to_string(c.epochs) + " epochs for the schedule");
-  if (!c.matryoshka.empty() || !c.matryoshka_weights.empty()) {
+  if (c.matryoshka.empty() && !c.matryoshka_weights.empty())
+    throw ConfigError("loss.matryoshka_weights: weights of levels, but loss.matryoshka lists none");
+  if (!c.matryoshka.empty()) {
     if (c.head != "torusN" && c.head != "torusC")
       throw ConfigError("loss.matryoshka: nested prefixes are circles of a torus head (torusN, torusC), not of " + c.head);
     try {
-      nn::parse_circle_levels(c.matryoshka.empty() ? std::to_string(nn::head_circles(nn::parse_head_mode(c.head), c.dim)) : c.matryoshka,
-                              c.matryoshka_weights, nn::head_circles(nn::parse_head_mode(c.head), c.dim));
+      nn::parse_circle_levels(c.matryoshka, c.matryoshka_weights, nn::head_circles(nn::parse_head_mode(c.head), c.dim));
     } catch (const std::invalid_argument& e) {
       throw ConfigError(std::string(c.matryoshka_weights.empty() ? "loss.matryoshka: " : "loss.matryoshka / loss.matryoshka_weights: ") + e.what());
     }

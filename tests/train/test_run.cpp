@@ -663,6 +663,9 @@ TEST_CASE("loss.matryoshka trains every prefix of circles; it equals the plain r
   weights.matryoshka = "1,4";
   weights.matryoshka_weights = "1";
   CHECK_THAT(error_of([&] { train::validate(weights); }), Catch::Contains("loss.matryoshka_weights"));
+  train::TrainConfig weights_alone = c;
+  weights_alone.matryoshka_weights = "1,2";
+  CHECK_THAT(error_of([&] { train::validate(weights_alone); }), Catch::Contains("loss.matryoshka lists none"));
   // A torusN head with one circle plots it on both axes by default (plot.circle_y -1).
   train::TrainConfig one = c;
   one.dim = 2;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <bit>
 #include <limits>
 #include <numbers>
 #include <stdexcept>
@@ -10,16 +11,8 @@ namespace torus::train::exportq {
 
 namespace {
 
-int bit_length(std::uint64_t x) {
-  int n = 0;
-  if (x >> 32) { x >>= 32; n += 32; }
-  if (x >> 16) { x >>= 16; n += 16; }
-  if (x >> 8) { x >>= 8; n += 8; }
-  if (x >> 4) { x >>= 4; n += 4; }
-  if (x >> 2) { x >>= 2; n += 2; }
-  if (x >> 1) { x >>= 1; n += 1; }
-  return n + int(x);
-}
+// 0 for 0, else 1 + the index of the leading one (the C text spells the same out by halving).
+int bit_length(std::uint64_t x) { return int(std::bit_width(x)); }
 
 // floor(x / 2^e) without >> of a negative value (implementation-defined in C99).
 std::int64_t asr64(std::int64_t x, int e) { return x >= 0 ? (x >> e) : ~(~x >> e); }
