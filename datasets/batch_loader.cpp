@@ -110,6 +110,9 @@ BatchLoader::BatchLoader(const AudioFolder& clips, LoaderConfig config) : clips_
 }
 
 void BatchLoader::validate_config() const {
+  if (config_.parts < 1 || config_.part < 0 || config_.part >= config_.parts)
+    throw std::invalid_argument("BatchLoader: part " + std::to_string(config_.part) + " of " + std::to_string(config_.parts) +
+                                "; expected 0 <= part < parts");
   if (config_.batch < 1 || config_.views < 1 || config_.out_height < 0 || config_.out_width < 0) {
     throw std::invalid_argument("BatchLoader: batch " + std::to_string(config_.batch) + ", views " +
                                 std::to_string(config_.views) + ", out size " + std::to_string(config_.out_height) + "x" +
@@ -184,7 +187,8 @@ void BatchLoader::run() {
     const uint64_t generation = generation_;
     requested_ = -1;
     const int64_t first = k * config_.batch, count = std::min(config_.batch, n_ - first);
-    work_.indices.assign(order_.begin() + first, order_.begin() + first + count);
+    const BatchPart mine = batch_part(count, config_.part, config_.parts);
+    work_.indices.assign(order_.begin() + first + mine.first, order_.begin() + first + mine.first + mine.count);
     lock.unlock();
 
     std::exception_ptr error;

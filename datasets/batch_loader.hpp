@@ -11,6 +11,7 @@
 #include "datasets/audio_augment.hpp"
 #include "datasets/audio_folder.hpp"
 #include "datasets/augment.hpp"
+#include "datasets/batch_part.hpp"
 #include "datasets/image_set.hpp"
 #include "datasets/npy.hpp"
 
@@ -25,7 +26,7 @@
 namespace torus::datasets {
 
 struct Batch {
-  int64_t count = 0, views = 1;                 // images in the batch, views per image
+  int64_t count = 0, views = 1;                 // images in the batch (this part's, in data-parallel training), views per image
   int64_t channels = 0, height = 0, width = 0;  // for feature batches: channels = 1, height = 1, width = dim
   std::vector<float> pixels;                    // (views * count, C, H, W), view-major: rows v*count .. v*count+count-1 are view v
   std::vector<int> labels;                      // count
@@ -43,6 +44,10 @@ struct LoaderConfig {
   // Spectrogram clips: crop_frames (required) and the augmentation; augment.mean / std then hold
   // one value per mel band.
   AudioAugmentConfig audio;
+  // Data-parallel training: this process builds only part `part` of `parts` of every batch
+  // (batch_part.hpp), every sample of it exactly as one process would (the same order, the same
+  // per-sample seeds). batches_per_epoch() still counts global batches.
+  int part = 0, parts = 1;
 };
 
 class BatchLoader {

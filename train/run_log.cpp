@@ -117,6 +117,7 @@ std::string format_duration(double seconds) {
 
 void ProgressLine::step(int64_t epoch, int64_t epochs, int64_t batch, int64_t batches, double loss,
                         double images_per_s, double seconds_left) {
+  if (silent_) return;
   const auto now = std::chrono::steady_clock::now();
   if (terminal_) {
     if (batch < batches && now - last_draw_ < std::chrono::milliseconds(100)) return;
@@ -139,6 +140,7 @@ void ProgressLine::step(int64_t epoch, int64_t epochs, int64_t batch, int64_t ba
 }
 
 void ProgressLine::line(const std::string& text) {
+  if (silent_) return;
   if (open_) std::fprintf(stderr, "\r\033[K");
   open_ = false;
   std::fprintf(stderr, "%s\n", text.c_str());

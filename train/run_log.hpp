@@ -45,6 +45,12 @@ class MetricsLog {
 class ProgressLine {
  public:
   explicit ProgressLine(bool terminal, int64_t plain_every = 50) : terminal_(terminal), plain_every_(plain_every) {}
+  // Prints nothing: the ranks other than 0 of a data-parallel run, which would repeat rank 0's lines.
+  static ProgressLine silent() {
+    ProgressLine p(false);
+    p.silent_ = true;
+    return p;
+  }
   void step(int64_t epoch, int64_t epochs, int64_t batch, int64_t batches, double loss, double images_per_s,
             double seconds_left);
   // Ends the bar's line (if any) and prints `text` on its own line.
@@ -53,6 +59,7 @@ class ProgressLine {
  private:
   bool terminal_;
   int64_t plain_every_;
+  bool silent_ = false;
   bool open_ = false;
   std::chrono::steady_clock::time_point last_draw_{};
 };

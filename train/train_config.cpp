@@ -100,6 +100,7 @@ std::vector<Setting> make_settings() {
       entry("train.ema", "EMA decay per step (0: off); evaluation and the best checkpoint use the average", &C::ema, 0, 0.999999),
       entry("train.seed", "seed of initialisation, data order and augmentation", &C::seed, 0, 4294967295.0),
       entry("train.threads", "threads (1: bit-for-bit repeatable)", &C::threads, 1, 256),
+      entry("train.sync_bn", "under mpirun: batch-norm statistics over the global batch (off: each rank's own part, as PyTorch DDP)", &C::sync_bn),
       entry("augment.crop_padding", "random crop with this zero padding (0: off)", &C::crop_padding, 0, 64),
       entry("augment.hflip", "probability of a horizontal flip", &C::hflip, 0, 1),
       entry("augment.crop_scale_min", "random resized crop, area scale in (this, 1) (0: off)", &C::crop_scale_min, 0, 1),
@@ -413,7 +414,10 @@ void resolve_paths(TrainConfig& config) {
   }
 }
 
-bool changeable_on_resume(const std::string& key) { return key == "train.epochs" || key == "train.threads"; }
+// How a run is spread over threads and ranks may change between sessions; what it trains may not.
+bool changeable_on_resume(const std::string& key) {
+  return key == "train.epochs" || key == "train.threads" || key == "train.sync_bn";
+}
 
 nlohmann::json settings_record(const TrainConfig& config) {
   nlohmann::json out = nlohmann::json::object();
@@ -432,7 +436,7 @@ void check_resumed_settings(const TrainConfig& config, const std::string& config
     if (!it->is_string() || it->get<std::string>() != now)
       throw ConfigError(config_path + ": " + s.key + " = " + now + ", but " + checkpoint_path + " was trained with " +
                         s.key + " = " + (it->is_string() ? it->get<std::string>() : it->dump()) +
-                        "; a resumed run keeps its settings (only train.epochs and train.threads may change): put the "
+                        "; a resumed run keeps its settings (only train.epochs, train.threads and train.sync_bn may change): put the "
                         "value back, or start a new run");
   }
 }

@@ -85,6 +85,7 @@ struct TrainConfig {
   double ema = 0.0;  // decay per step; 0: off
   int64_t seed = 0;
   int64_t threads = 2;
+  bool sync_bn = false;  // data-parallel: batch-norm statistics over the global batch, not each rank's part
   // [augment]
   int64_t crop_padding = 0;
   double hflip = 0.0;
@@ -142,7 +143,8 @@ void validate(const TrainConfig& config);
 // Every setting, by section, as TOML (what the run folder keeps).
 std::string to_toml(const TrainConfig& config);
 
-// What a resumed run may change: train.epochs and train.threads; every other setting is fixed.
+// What a resumed run may change: train.epochs, train.threads and train.sync_bn (how it is spread over
+// threads and ranks); every other setting is fixed.
 bool changeable_on_resume(const std::string& key);
 // Every resolved setting as {"key": "TOML value"}: checkpoints record it so that a resumed run can
 // refuse a config.toml edited since (a changed learning rate would silently give another run).

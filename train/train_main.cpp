@@ -1,9 +1,12 @@
 // torus-train: trains an embedding network into a run folder.
 //   torus-train [--config FILE.toml] [--section.key VALUE ...] [--out DIR]
-//   torus-train --resume DIR [--train.epochs N] [--train.threads T]
+//   torus-train --resume DIR [--train.epochs N] [--train.threads T] [--train.sync_bn B]
+//   mpirun -np R torus-train ...   (or srun): R ranks train one model data-parallel
 // The folder gets config.toml (every setting, resolved), metrics.csv, last.ckpt, best.ckpt and
-// the plots. Exit status: 0 done, 1 bad data or files, 2 bad configuration, 3 training stopped.
+// the plots. Exit status: 0 done, 1 bad data or files, 2 bad configuration, 3 training stopped
+// (under mpirun, a failure of one rank alone ends every rank with status 1).
 #include "datasets/image_file.hpp"
+#include "nn/dist/communicator.hpp"
 #include "nn/io/checkpoint.hpp"
 #include "train/trainer.hpp"
 
@@ -13,6 +16,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <unistd.h>
 
 using namespace torus;
@@ -27,8 +31,8 @@ void resumed_config(const std::string& resume_dir, const std::vector<std::pair<s
   train::apply_toml_file(config, resume_dir + "/config.toml");
   for (const auto& [key, text] : pending)
     if (!train::changeable_on_resume(key))
-      throw train::ConfigError("--" + key + ": a resumed run keeps its configuration; only --train.epochs and "
-                               "--train.threads may change");
+      throw train::ConfigError("--" + key + ": a resumed run keeps its configuration; only --train.epochs, "
+                               "--train.threads and --train.sync_bn may change");
   train::apply_flags(config, pending);
   if (!fs::exists(resume_dir + "/last.ckpt"))
     throw train::ConfigError(resume_dir + ": no last.ckpt to resume from (the run ended before its first epoch)");
@@ -62,10 +66,39 @@ void new_run_config(const std::string& config_path, const std::string& out_dir, 
     throw train::ConfigError(options.dir + " holds a run that stopped before its first checkpoint (nothing to resume): "
                              "start over with --overwrite, or choose another --out");
 }
+
+// The run's work once the configuration is settled; every rank of a data-parallel run does it.
+int train_and_report(const train::TrainConfig& config, const train::RunOptions& options, bool rank0) {
+  try {
+    const train::RunSummary s = train::train_run(config, options);
+    if (rank0)
+      std::printf("{\"run\":\"%s\",\"epochs\":%lld,\"precision_at_1\":%.4f,\"best_precision_at_1\":%.4f,\"best_epoch\":%lld,"
+                  "\"train_seconds\":%.1f}\n",
+                  options.dir.c_str(), static_cast<long long>(s.epochs_done), s.last_precision_at_1, s.best_precision_at_1,
+                  static_cast<long long>(s.best_epoch), s.train_seconds);
+    return 0;
+  } catch (const train::TrainingStopped& e) {
+    // The same on every rank (the loss and the averaged gradients are), so every rank stops here.
+    if (rank0) std::fprintf(stderr, "\ntorus-train: training stopped at %s\n", e.what());
+    return 3;
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Trains a torus (or sphere) embedding network with SupCon and KoLeo into a run folder."};
+  // Under mpirun or srun one rank of a data-parallel run (nn/dist), else one process as ever.
+  std::optional<dist::Session> session;
+  try {
+    session.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-train: %s\n", e.what());
+    return 1;
+  }
+  const dist::Communicator& world = session->world();
+  const bool rank0 = world.rank() == 0;
+
+  CLI::App app{"Trains a torus (or sphere) embedding network with SupCon and KoLeo into a run folder. Under mpirun or srun "
+               "the ranks train one model data-parallel (README: clusters)."};
   std::string config_path, out_dir, resume_dir;
   bool debug = false, overwrite = false;
   std::vector<std::pair<std::string, std::string>> pending;
@@ -79,31 +112,51 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "start over in --out even if it already holds a run");
   app.add_flag("--debug", debug, "on a non-finite loss or gradient, name the first op that produced it");
   train::add_setting_flags(app, pending);
-  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
+  // Ranks may be started with different command lines (mpirun's "A : B"): they leave together.
+  const int parsed = torus::train::parse_command_line(app, argc, argv);
+  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
+    return f.status - 1;
 
   train::TrainConfig config;
   train::RunOptions options;
   options.debug = debug;
   options.terminal = isatty(fileno(stderr));
+  options.world = &world;
+  // Settings errors are the user's (exit status 2); every rank reads its own copy of the files, so
+  // they agree on the first rank's error before anyone starts training.
+  std::string config_error;
   try {
     if (!resume_dir.empty()) resumed_config(resume_dir, pending, config, options);
     else new_run_config(config_path, out_dir, overwrite, pending, config, options);
     train::validate(config);
-    std::fprintf(stderr, "torus-train: %s, %s D%lld, %s, %lld epochs -> %s\n", config.dataset.c_str(), config.head.c_str(),
+  } catch (const train::ConfigError& e) {
+    config_error = e.what();
+  } catch (const std::exception& e) {  // a checkpoint that cannot be read
+    config_error = e.what();
+  }
+  if (const dist::RankFailure f = dist::first_failure(world, config_error.empty() ? 0 : 2, config_error); f.rank >= 0) {
+    if (rank0)
+      std::fprintf(stderr, "torus-train: configuration%s: %s\n",
+                   world.size() > 1 ? (" (rank " + std::to_string(f.rank) + ")").c_str() : "", f.message.c_str());
+    return 2;
+  }
+  if (rank0) {
+    std::string ranks;
+    if (world.size() > 1) ranks = ", " + std::to_string(world.size()) + " ranks x " + std::to_string(config.threads) + " threads";
+    std::fprintf(stderr, "torus-train: %s, %s D%lld, %s, %lld epochs%s -> %s\n", config.dataset.c_str(), config.head.c_str(),
                  static_cast<long long>(config.dim), config.arch.c_str(), static_cast<long long>(config.epochs),
-                 options.dir.c_str());
-    const train::RunSummary s = train::train_run(config, options);
-    std::printf("{\"run\":\"%s\",\"epochs\":%lld,\"precision_at_1\":%.4f,\"best_precision_at_1\":%.4f,\"best_epoch\":%lld,"
-                "\"train_seconds\":%.1f}\n",
-                options.dir.c_str(), static_cast<long long>(s.epochs_done), s.last_precision_at_1, s.best_precision_at_1,
-                static_cast<long long>(s.best_epoch), s.train_seconds);
-    return 0;
+                 ranks.c_str(), options.dir.c_str());
+  }
+  if (world.size() > 1) {
+    // Any other failure may be one rank's alone (a file only it reads): it ends every rank, with
+    // its message, rather than leave the others waiting in a collective.
+    return dist::run_or_abort(world, [&] { return train_and_report(config, options, rank0); });
+  }
+  try {
+    return train_and_report(config, options, rank0);
   } catch (const train::ConfigError& e) {
     std::fprintf(stderr, "torus-train: configuration: %s\n", e.what());
     return 2;
-  } catch (const train::TrainingStopped& e) {
-    std::fprintf(stderr, "\ntorus-train: training stopped at %s\n", e.what());
-    return 3;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\ntorus-train: %s\n", e.what());
     return 1;

@@ -7,6 +7,8 @@
 #include "datasets/batch_loader.hpp"
 #include "geometry/circular_stats.hpp"
 #include "nn/adam.hpp"
+#include "nn/dist/global_batch.hpp"
+#include "nn/dist/gradient_average.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "nn/io/safetensors.hpp"
@@ -140,6 +142,7 @@ void write_curves(const std::string& dir, const std::vector<EpochMetrics>& rows,
 
 // Everything one run carries from epoch to epoch.
 struct Run {
+  const dist::Communicator* world = nullptr;  // the ranks (one SingleProcess rank without MPI)
   Model model;
   nlohmann::json arch;  // what checkpoints must match
   nn::NamedParameters<float> params;
@@ -150,13 +153,16 @@ struct Run {
   // The loss's levels: loss.matryoshka's circle prefixes, or one level (circles 0: the whole
   // embedding, weight 1) without it.
   std::vector<nn::CircleLevel> levels;
+  // Data-parallel: averages the ranks' gradients after each backward (null on one rank).
+  std::unique_ptr<dist::GradientAverager<float>> averager;
 };
 
 // The model, its optimiser, schedule and EMA; a resumed run then takes all of them (and its
 // progress) from last.ckpt. Nothing is written yet.
-Run build_run(const TrainConfig& config, const RunOptions& options, const Dataset& data) {
+Run build_run(const TrainConfig& config, const RunOptions& options, const Dataset& data, const dist::Communicator& world) {
   std::mt19937_64 rng(config.seed);
   Run run;
+  run.world = &world;
   run.model = make_model(config, data.input_shape, rng);
   run.arch = architecture(config, data.input_shape);
   run.params = run.model.net->parameters();
@@ -171,6 +177,14 @@ Run build_run(const TrainConfig& config, const RunOptions& options, const Datase
   if (config.ema > 0) run.ema = std::make_unique<nn::Ema<float>>(run.params, config.ema);
   if (options.resume)
     run.progress = restore_last(options.dir + "/last.ckpt", run.arch, *run.model.net, *run.optimizer, run.ema.get());
+  if (world.size() > 1) {
+    // Every rank built the same seeded weights (or read the same file); rank 0's copy is made
+    // everyone's anyway, so no rank can start from anything else. The optimiser and EMA states
+    // then stay equal because every rank applies the same averaged gradients.
+    dist::broadcast_state(world, run.params, run.model.net->buffers());
+    run.averager = std::make_unique<dist::GradientAverager<float>>(world, run.params);
+    if (config.sync_bn) run.model.net->set_batch_norm_sync(&world);
+  }
   return run;
 }
 
@@ -208,8 +222,11 @@ RunSummary summary_of(const MetricsLog& metrics) {
   return summary;
 }
 
-std::unique_ptr<datasets::BatchLoader> make_loader(const TrainConfig& config, const Dataset& data) {
+std::unique_ptr<datasets::BatchLoader> make_loader(const TrainConfig& config, const Dataset& data,
+                                                   const dist::Communicator& world) {
   datasets::LoaderConfig lc;
+  lc.part = world.rank();
+  lc.parts = world.size();
   lc.batch = config.batch;
   lc.views = int(config.views);
   lc.seed = uint64_t(config.seed);
@@ -237,6 +254,9 @@ struct StepLosses {
 
 // One optimiser step on one batch: forward, SupCon plus weighted KoLeo, backward, the finiteness
 // checks, clipping, the step, EMA and torusC's rewrap. `where` names the step if it must stop.
+// Data-parallel, `batch` is this rank's part: the losses gather every rank's features (the global
+// batch, so the same loss value on every rank) and the gradients are averaged before anything
+// reads them, so every rank takes the same decisions (stop, clip) and the same step.
 StepLosses train_step(Run& run, const TrainConfig& config, const RunOptions& options, const datasets::Batch& batch,
                       bool planar, Tape<float>& tape, const std::function<std::string()>& where) {
   std::vector<int64_t> dims = {batch.views * batch.count};
@@ -253,16 +273,14 @@ StepLosses train_step(Run& run, const TrainConfig& config, const RunOptions& opt
   for (const nn::CircleLevel& level : run.levels) {
     const Var<float> zk = level.circles == 0 ? z : nn::circle_prefix(z, run.model.mode, level.circles);
     const auto cf = nn::contrastive_features(zk, run.model.mode);
-    const auto sup = nn::supcon_loss(cf.f, batch.labels, int(batch.views), cf.scale, supcon_opt);
-    Var<float> term = level.weight == 1 ? sup.loss : sup.loss * level.weight;
-    out.supcon += level.weight * double(sup.loss.value().item());
-    if (config.koleo > 0) {
-      const Var<float> kl = nn::koleo_loss(cf.f, int(batch.views));
-      out.koleo += level.weight * double(kl.value().item());
-      term = term + kl * (config.koleo * level.weight);
-    }
+    const dist::GlobalContrastiveLoss<float> global =
+        dist::global_supcon_koleo(*run.world, cf.f, batch.labels, int(batch.views), cf.scale, supcon_opt, config.koleo);
+    const Var<float> term = level.weight == 1 ? global.loss : global.loss * level.weight;
+    out.supcon += level.weight * double(global.supcon.loss.value().item());
+    if (config.koleo > 0) out.koleo += level.weight * double(global.koleo.value().item());
     loss = loss.valid() ? loss + term : term;
-    if (level.circles == run.levels.back().circles) out.anchors_with_positive = sup.anchors - sup.anchors_without_positive;
+    if (level.circles == run.levels.back().circles)
+      out.anchors_with_positive = global.supcon.anchors - global.supcon.anchors_without_positive;
   }
   out.loss = loss.value().item();
   // Built only when the run stops: the step itself allocates no message.
@@ -273,6 +291,7 @@ StepLosses train_step(Run& run, const TrainConfig& config, const RunOptions& opt
   if (!std::isfinite(out.loss)) throw stopped("the loss is " + std::to_string(out.loss));
   run.optimizer->zero_grad();
   tape.backward(loss);
+  if (run.averager) run.averager->average();
   for (const auto& [name, p] : run.params)
     if (p->grad.shape() == p->value.shape() && !all_finite(p->grad)) throw stopped("the gradient of " + name + " is not finite");
   if (config.clip_value > 0) nn::clip_grad_value(run.params, config.clip_value);
@@ -311,7 +330,7 @@ EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& o
     sum.loss += step.loss, sum.supcon += step.supcon, sum.koleo += step.koleo;
     sum.anchors_with_positive += step.anchors_with_positive;
     const double elapsed = seconds_since(epoch_start);
-    const double rate = double(b * batch.count) / elapsed;
+    const double rate = double(b * config.batch) / elapsed;  // the global batch, on every rank
     const double left = elapsed / double(b) * double(batches - b) +
                         elapsed / double(b) * double(batches) * double(config.epochs - epoch - 1);
     progress_line.step(epoch + 1, config.epochs, b, batches, sum.loss / double(b), rate, left);
@@ -334,14 +353,29 @@ struct Evaluation {
 
 // precision@1 of the held-out queries against the references, with the averaged weights when EMA
 // is on (as the reference does); says whether it is a new best.
+// Data-parallel, each rank embeds its part of both splits and searches for its part of the queries;
+// the embeddings are gathered (rank 0 plots them) and the hits summed.
 Evaluation evaluate_epoch(Run& run, const TrainConfig& config, const Dataset& data, RunSummary& summary, bool& best) {
+  const dist::Communicator& world = *run.world;
+  // Per-rank batch norm leaves each rank with statistics of its own parts; as PyTorch DDP does,
+  // rank 0's are everyone's (and they are the ones its checkpoint saves).
+  if (world.size() > 1) dist::broadcast_state(world, {}, run.model.net->buffers());
   if (run.ema) run.ema->swap();
   Evaluation e;
-  e.zq = embed_split(run.model, data.queries, data.normalization);
-  const eval::RowMatrix zr = embed_split(run.model, data.references, data.normalization);
+  e.zq = embed_split(run.model, data.queries, data.normalization, world);
+  const eval::RowMatrix zr = embed_split(run.model, data.references, data.normalization, world);
   const eval::RowMatrix q = eval::evaluated_space(e.zq, run.model.mode);
-  e.precision_at_1 = eval::precision_at_1(q, data.queries.labels(), eval::evaluated_space(zr, run.model.mode),
-                                          data.references.labels(), int(config.threads));
+  const datasets::BatchPart mine = datasets::batch_part(q.rows(), world.rank(), world.size());
+  const std::vector<int>& labels = data.queries.labels();
+  double hits = 0;
+  if (mine.count > 0) {
+    const eval::RowMatrix my_queries = q.middleRows(mine.first, mine.count);
+    const std::vector<int> my_labels(labels.begin() + mine.first, labels.begin() + mine.first + mine.count);
+    hits = std::round(double(mine.count) * eval::precision_at_1(my_queries, my_labels, eval::evaluated_space(zr, run.model.mode),
+                                                                data.references.labels(), int(config.threads)));
+  }
+  world.allreduce_sum(std::span<double>(&hits, 1));
+  e.precision_at_1 = q.rows() > 0 ? hits / double(q.rows()) : 0.0;
   e.circular_variance = geometry::circular_variance_rows<float>(q);
   const double p1 = e.precision_at_1;
   best = p1 > summary.best_precision_at_1 || summary.best_epoch == 0;
@@ -400,28 +434,53 @@ void save_epoch(Run& run, const TrainConfig& config, const RunOptions& options, 
   save_last(options.dir + "/last.ckpt", run.arch, run.progress, *run.model.net, *run.optimizer, optimizer_info(config),
             run.ema.get(), uint64_t(config.seed), settings_record(config));
 }
+
+// What every rank must agree on before training together: the settings, the folder, and the data
+// each has read (the same files on every node), so that no rank trains something else.
+void require_same_run(const dist::Communicator& world, const TrainConfig& config, const RunOptions& options,
+                      const Dataset& data) {
+  if (world.size() == 1) return;
+  dist::require_same_on_every_rank(world, "the run's configuration (config.toml)", to_toml(config));
+  dist::require_same_on_every_rank(world, "the run folder", options.dir + (options.resume ? " (resumed)" : " (new)"));
+  std::string facts = "train " + std::to_string(data.train.size()) + ", queries " + std::to_string(data.queries.size()) +
+                      ", references " + std::to_string(data.references.size()) + ", input";
+  for (const int64_t d : data.input_shape) facts += " " + std::to_string(d);
+  for (const std::string& name : data.class_names) facts += "\n" + name;
+  dist::require_same_on_every_rank(world, "the data read (samples per split, input shape, class names)", facts);
+}
 }  // namespace
 
 RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
   validate(config);
+  const dist::SingleProcess alone;
+  const dist::Communicator& world = options.world ? *options.world : alone;
+  // Rank 0 writes the run folder; the others train and evaluate beside it and write nothing.
+  const bool writer = world.rank() == 0;
+  if (config.batch < world.size())
+    throw ConfigError("train.batch: " + std::to_string(config.batch) + " is fewer than the " + std::to_string(world.size()) +
+                      " ranks; every rank needs part of each batch");
   set_num_threads(int(config.threads));
   const Dataset data = load_dataset(config);
-  Run run = build_run(config, options, data);
-  const std::unique_ptr<datasets::BatchLoader> loader = make_loader(config, data);
+  require_same_run(world, config, options, data);
+  Run run = build_run(config, options, data, world);
+  const std::unique_ptr<datasets::BatchLoader> loader = make_loader(config, data, world);
   const bool folder_existed = fs::exists(options.dir);
-  fs::create_directories(options.dir);
-  const RunFolderLock lock(options.dir);
+  std::optional<RunFolderLock> lock;
+  if (writer) {
+    fs::create_directories(options.dir);
+    lock.emplace(options.dir);
+  }
   // A resumed run takes its folder now; a new one only once its first epoch has trained, so a run
   // that stops early (a NaN in epoch 1, any error) leaves an earlier run in the folder untouched,
   // even with --overwrite, and a folder it made itself is removed again.
   std::optional<MetricsLog> metrics;
   RunSummary summary;
-  if (options.resume) {
+  if (options.resume && writer) {
     prepare_run_folder(config, options, data);
     metrics.emplace(options.dir + "/metrics.csv", run.progress.epoch);
     summary = summary_of(*metrics);
   }
-  ProgressLine progress_line(options.terminal);
+  ProgressLine progress_line = writer ? ProgressLine(options.terminal) : ProgressLine::silent();
   Tape<float> tape;
   const auto run_start = std::chrono::steady_clock::now();
   try {
@@ -431,16 +490,18 @@ RunSummary train_run(const TrainConfig& config, const RunOptions& options) {
       run.progress.epoch = epoch + 1;
       bool best = false;
       const Evaluation e = evaluate_epoch(run, config, data, summary, best);
-      if (!metrics) {
-        prepare_run_folder(config, options, data);
-        metrics.emplace(options.dir + "/metrics.csv", -1);
+      if (writer) {
+        if (!metrics) {
+          prepare_run_folder(config, options, data);
+          metrics.emplace(options.dir + "/metrics.csv", -1);
+        }
+        save_epoch(run, config, options, data, losses, e, best, seconds_since(run_start), *metrics, progress_line);
       }
-      save_epoch(run, config, options, data, losses, e, best, seconds_since(run_start), *metrics, progress_line);
       summary.last_precision_at_1 = e.precision_at_1;
     }
   } catch (...) {
     std::error_code ec;
-    if (!metrics && !folder_existed) fs::remove(options.dir, ec);  // only if still empty
+    if (writer && !metrics && !folder_existed) fs::remove(options.dir, ec);  // only if still empty
     throw;
   }
   summary.epochs_done = run.progress.epoch;

@@ -5,6 +5,7 @@
 // checkpoint.
 #pragma once
 
+#include "nn/dist/communicator.hpp"
 #include "train/train_config.hpp"
 
 #include <string>
@@ -16,6 +17,10 @@ struct RunOptions {
   bool resume = false;      // continue from dir/last.ckpt with dir/config.toml
   bool debug = false;       // on a non-finite loss or gradient, name the first op that produced it
   bool terminal = false;    // draw a progress bar (else plain lines)
+  // Data-parallel training (mpirun, srun): the run's ranks. Null: one process. Every rank calls
+  // train_run with the same configuration; rank r trains on its part of every global batch, the
+  // losses range over the global batch, gradients are averaged, and only rank 0 writes the folder.
+  const dist::Communicator* world = nullptr;
 };
 
 // Thrown when training must stop (a non-finite loss or gradient); the message names the step.

@@ -82,7 +82,9 @@ Session::Session([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   }
 #else
   // N copies of a single-process run would each train the whole model and write the same files.
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"}) {
+  // SLURM_STEP_NUM_TASKS, not SLURM_NTASKS: the latter is also set in an sbatch script that runs
+  // one process of its own.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"}) {
     const char* ranks = std::getenv(name);
     if (ranks && std::atoi(ranks) > 1)
       throw std::runtime_error(std::string("started as one of ") + ranks + " ranks (" + name +
@@ -113,6 +115,27 @@ void require_same_on_every_rank(const Communicator& comm, std::string_view what,
     if (hashes[size_t(r)] != hashes[0] || lengths[size_t(r)] != lengths[0])
       throw DistError(std::string(what) + " differs between ranks: rank " + std::to_string(r) +
                       "'s is not rank 0's (every rank must be started with the same " + std::string(what) + ")");
+}
+
+RankFailure first_failure(const Communicator& comm, int status, std::string_view message) {
+  RankFailure out;
+  if (comm.size() == 1) {
+    if (status != 0) out = {0, status, std::string(message)};
+    return out;
+  }
+  const std::vector<int32_t> statuses = comm.allgather_value(int32_t(status));
+  for (int r = 0; r < comm.size(); ++r)
+    if (statuses[size_t(r)] != 0) {
+      out.rank = r, out.status = statuses[size_t(r)];
+      break;
+    }
+  if (out.rank < 0) return out;
+  int64_t length = comm.rank() == out.rank ? int64_t(message.size()) : 0;
+  comm.broadcast(std::span<int64_t>(&length, 1), out.rank);
+  out.message.resize(size_t(length));
+  if (comm.rank() == out.rank) out.message.assign(message);
+  comm.broadcast(std::span<char>(out.message.data(), out.message.size()), out.rank);
+  return out;
 }
 
 }  // namespace torus::dist

@@ -154,4 +154,15 @@ int run_or_abort(const Communicator& comm, Body&& body) {
 // every rank, naming `what` and the first rank whose copy differs from rank 0's.
 void require_same_on_every_rank(const Communicator& comm, std::string_view what, std::string_view text);
 
+// The outcome of a step that may fail on some ranks and not others (reading a configuration file
+// each rank has its own copy of): every rank passes its status (0: fine) and message and gets the
+// lowest failing rank's, the same on every rank, so all of them can stop the same way with the same
+// exit status instead of the healthy ones waiting in the next collective. Collective.
+struct RankFailure {
+  int rank = -1;  // -1: no rank failed
+  int status = 0;
+  std::string message;
+};
+RankFailure first_failure(const Communicator& comm, int status, std::string_view message);
+
 }  // namespace torus::dist

@@ -5,22 +5,17 @@
 // gradients equal those of one process on the whole batch (tests/dist checks it).
 #pragma once
 
+#include "datasets/batch_part.hpp"
 #include "nn/dist/all_gather.hpp"
 #include "nn/supcon.hpp"
 
-#include <algorithm>
 
 namespace torus::dist {
 
-// Rank r's part of a global batch of `items` images: [first, first + count), contiguous and in rank
-// order, the first items % ranks ranks taking one more (96 over 3: 32 each; 10 over 3: 4, 3, 3).
-struct RankSlice {
-  int64_t first, count;
-};
-inline RankSlice rank_slice(int64_t items, int rank, int ranks) {
-  const int64_t base = items / ranks, extra = items % ranks;
-  return {rank * base + std::min<int64_t>(rank, extra), base + (rank < extra ? 1 : 0)};
-}
+// Rank r's part of a global batch of `items` images (datasets/batch_part.hpp: contiguous, in rank
+// order; the loader of a data-parallel run builds exactly this part of every batch).
+using RankSlice = datasets::BatchPart;
+inline RankSlice rank_slice(int64_t items, int rank, int ranks) { return datasets::batch_part(items, rank, ranks); }
 
 template <typename T>
 struct GlobalBatch {
