@@ -122,23 +122,26 @@ int main(int argc, char** argv) {
   options.debug = debug;
   options.terminal = isatty(fileno(stderr));
   options.world = &world;
-  // Settings errors are the user's (exit status 2); every rank reads its own copy of the files, so
-  // they agree on the first rank's error before anyone starts training.
-  std::string config_error;
+  // Settings errors are the user's (exit status 2), an unreadable checkpoint is bad data (1); every
+  // rank reads its own copy of the files, so they agree on the first rank's error before anyone
+  // starts training.
+  int setup_status = 0;
+  std::string setup_error;
   try {
     if (!resume_dir.empty()) resumed_config(resume_dir, pending, config, options);
     else new_run_config(config_path, out_dir, overwrite, pending, config, options);
     train::validate(config);
   } catch (const train::ConfigError& e) {
-    config_error = e.what();
-  } catch (const std::exception& e) {  // a checkpoint that cannot be read
-    config_error = e.what();
+    setup_status = 2, setup_error = e.what();
+  } catch (const std::exception& e) {
+    setup_status = 1, setup_error = e.what();
   }
-  if (const dist::RankFailure f = dist::first_failure(world, config_error.empty() ? 0 : 2, config_error); f.rank >= 0) {
-    if (rank0)
-      std::fprintf(stderr, "torus-train: configuration%s: %s\n",
-                   world.size() > 1 ? (" (rank " + std::to_string(f.rank) + ")").c_str() : "", f.message.c_str());
-    return 2;
+  if (const dist::RankFailure f = dist::first_failure(world, setup_status, setup_error); f.rank >= 0) {
+    // "configuration: ...", "configuration (rank 1): ...", "...", "rank 1: ..."
+    std::string what = f.status == 2 ? "configuration" : "";
+    if (world.size() > 1) what += (what.empty() ? "rank " : " (rank ") + std::to_string(f.rank) + (f.status == 2 ? ")" : "");
+    if (rank0) std::fprintf(stderr, "torus-train: %s%s%s\n", what.c_str(), what.empty() ? "" : ": ", f.message.c_str());
+    return f.status;
   }
   if (rank0) {
     std::string ranks;
