@@ -114,6 +114,20 @@ CodeIndex::CodeIndex(CodeKind kind, TorusHead head, std::int64_t dim, CodeQuanti
   size_ = borrowed.size;
 }
 
+bool CodeIndex::larger_is_nearer() const {
+  return kind_ == CodeKind::u8 || kind_ == CodeKind::u8_dot || kind_ == CodeKind::float32;
+}
+
+CodeIndex CodeIndex::part(std::int64_t first, std::int64_t count) const {
+  if (first < 0 || count < 1 || first > size_ - count)
+    throw std::invalid_argument("CodeIndex::part: rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                                ") of an index of " + std::to_string(size_) + " vectors");
+  // Owned storage is kept alive by this index (the caller's promise), a mapping by the shared keeper.
+  BorrowedCodes rows{codes_ + first * row_bytes(), ids_ + first, count,
+                     keeper_ ? keeper_ : std::shared_ptr<const void>(codes_, [](const void*) {})};
+  return CodeIndex(kind_, head_, dim_, quantizer_, std::move(rows));
+}
+
 CodeIndex CodeIndex::build(CodeKind kind, TorusHead head, const Eigen::Ref<const RowMatrix<float>>& z, int threads) {
   const std::int64_t D = z.cols();
   if (z.rows() == 0 || D == 0) throw std::invalid_argument("CodeIndex::build: no vectors, got " + shape_string(z.rows(), D));
@@ -189,21 +203,21 @@ CodeSearchResult CodeIndex::search(const Eigen::Ref<const RowMatrix<float>>& que
   const CosineLut lut(kLutAmplitude);
   switch (kind_) {
     case CodeKind::u8:
-      return converted(knn_cosine_lut(torus_codes(head_, queries), bytes(), lut, k, threads), ids_, true);
+      return converted(knn_cosine_lut(torus_codes(head_, queries), bytes(), lut, k, threads), ids_, larger_is_nearer());
     case CodeKind::u8_dot:
-      return converted(knn_cosine_dot(torus_codes(head_, queries), bytes(), lut, k, threads), ids_, true);
+      return converted(knn_cosine_dot(torus_codes(head_, queries), bytes(), lut, k, threads), ids_, larger_is_nearer());
     case CodeKind::pq8_2:
-      return converted(knn_pq(*quantizer_.pq, eight_bit_space(torus_codes(head_, queries)), bytes(), k, threads), ids_, false);
+      return converted(knn_pq(*quantizer_.pq, eight_bit_space(torus_codes(head_, queries)), bytes(), k, threads), ids_, larger_is_nearer());
     case CodeKind::cpq8_2:
-      return converted(knn_circular_pq(*quantizer_.cpq, angles(head_, queries), bytes(), k, threads), ids_, false);
+      return converted(knn_circular_pq(*quantizer_.cpq, angles(head_, queries), bytes(), k, threads), ids_, larger_is_nearer());
     case CodeKind::one_bit: {
       const Eigen::Map<const BitCodeMatrix> words(reinterpret_cast<const std::uint64_t*>(codes_), N, W / 8);
       return converted(knn_hamming(one_bit_codes<float>(*quantizer_.grid, one_bit_space(head_, queries)), words, k, threads),
-                       ids_, false);
+                       ids_, larger_is_nearer());
     }
     case CodeKind::float32: {
       const Eigen::Map<const Mat> refs(reinterpret_cast<const float*>(codes_), N, W / 4);
-      return converted(knn_inner_product(clifford_project<float>(angles(head_, queries)), refs, k, threads), ids_, true);
+      return converted(knn_inner_product(clifford_project<float>(angles(head_, queries)), refs, k, threads), ids_, larger_is_nearer());
     }
   }
   throw std::invalid_argument("CodeIndex: unknown kind");

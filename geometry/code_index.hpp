@@ -24,6 +24,7 @@
 
 #include "geometry/circular_pq.hpp"
 #include "geometry/grid_quantizer.hpp"
+#include "geometry/code_search.hpp"
 #include "geometry/product_quantizer.hpp"
 #include "geometry/row_matrix.hpp"
 
@@ -90,6 +91,17 @@ class CodeIndex {
   // Appends z (N, D) with ids continuing after the last one; the quantiser is not refitted.
   void add(const Eigen::Ref<const RowMatrix<float>>& z);
 
+  // Whether a larger score is nearer (cosine and inner-product kinds) or a smaller one (distances).
+  bool larger_is_nearer() const;
+  // A distributed search cuts the index at multiples of this many rows, where every kind's scores
+  // are exactly those of a search over the whole index (the float kind's GEMM blocks end there).
+  static constexpr std::int64_t kPartRows = kInnerProductRefBlock;
+
+  // Stored vectors [first, first + count) as an index of their own (same kind, quantiser and ids),
+  // borrowing this index's storage: the shard one rank searches in a distributed search. It must
+  // not outlive this index (a mapped index's mapping is shared and outlives both). count >= 1.
+  CodeIndex part(std::int64_t first, std::int64_t count) const;
+
   // The k nearest stored vectors of each query (N_q, D) raw head output; 1 <= k <= size().
   CodeSearchResult search(const Eigen::Ref<const RowMatrix<float>>& queries, int k, int threads = 1) const;
 
@@ -101,7 +113,7 @@ class CodeIndex {
   const CodeQuantizer& quantizer() const { return quantizer_; }
   const std::uint8_t* codes() const { return codes_; }  // (size, row_bytes)
   const std::int64_t* ids() const { return ids_; }      // (size)
-  bool is_mapped() const { return keeper_ != nullptr; }
+  bool is_mapped() const { return keeper_ != nullptr; }  // storage borrowed: a file mapping, or a part()
 
   // K circles for D inputs (D/2 for torusN), and the bytes one vector's code takes.
   static std::int64_t circles(TorusHead head, std::int64_t dim) { return head == TorusHead::torusN ? dim / 2 : dim; }

@@ -267,7 +267,7 @@ KnnResult<float> knn_inner_product(const Eigen::Ref<const RowMatrix<float>>& que
   // A NaN score would never leave the list (no comparison with it is true): refuse NaN and inf.
   if (!queries.allFinite() || !refs.allFinite()) throw std::invalid_argument("knn_inner_product: non-finite value");
   const Eigen::Index Nq = queries.rows(), Nr = refs.rows();
-  constexpr Eigen::Index kQ = 32, kR = 1024;
+  constexpr Eigen::Index kQ = 32, kR = kInnerProductRefBlock;
   // At most 32 rows at compile time: Eigen then never parallelises this GEMM itself
   // (Parallelizer.h runs it serially unless Dest::MaxRowsAtCompileTime > 32), so `threads` is the
   // only parallelism, whatever Eigen::setNbThreads says. Queries are blocked on fixed 32-row

@@ -41,6 +41,11 @@ enum class SearchKernel { fastest, portable };
 // Otherwise it runs the portable loops.
 bool avx512_search_kernels();
 
+// knn_inner_product scores references in blocks of this many rows, each block one GEMM: a score
+// is the same bit for bit wherever the references are cut at multiples of it (a sharded search
+// cuts there), not elsewhere (the GEMM's edge kernels round differently).
+inline constexpr std::int64_t kInnerProductRefBlock = 1024;
+
 // Float (N_q, D) x (N, D): score = <q, r>, larger is nearer. The uncompressed baseline (faiss
 // IndexFlatIP); for torusN z, or the Clifford vectors of torusC, it is the Clifford inner product.
 KnnResult<float> knn_inner_product(const Eigen::Ref<const RowMatrix<float>>& queries,

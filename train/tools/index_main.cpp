@@ -4,12 +4,17 @@
 //   torus-index add    --index FILE --embeddings DIR [--out FILE]
 //   torus-index search --index FILE --queries Q.npy --k K --out PREFIX [--threads 2]
 //   torus-index info   --index FILE [--verify]
+//   mpirun -np R torus-index search ...: each rank searches its part of the index (the file on a
+//   filesystem every rank sees; each maps it and reads only its part) and the per-rank top-k lists
+//   are merged exactly: the same ids and scores as one process.
 // build and add index DIR's train split (train_embeddings.npy; the head from meta.json). search
 // writes PREFIX_ids.npy (int64, (N_q, k)) and PREFIX_scores.npy (float64, (N_q, k)), nearest
 // first; a trailing ".npy" on PREFIX is dropped. Exit status: 0 ok, 1 bad data or files, 2 bad
 // command line (including k larger than the index).
+#include "datasets/batch_part.hpp"
 #include "datasets/npy.hpp"
 #include "geometry/code_index.hpp"
+#include "nn/dist/sharded_top_k.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/io/code_index_file.hpp"
 #include "train/eval/labelled_embeddings.hpp"
@@ -18,7 +23,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 
 using namespace torus;
 
@@ -50,9 +57,45 @@ void print_info(const std::string& path, const CodeIndex& index, bool checksum, 
   if (checksum) std::printf("checksum: %s\n", verified ? "CRC-32 verified (every byte read)"
                                          : "not checked (opening maps the file and checks its header and sizes; --verify reads it all)");
 }
+// OUT_ids.npy and OUT_scores.npy, and the line saying so.
+void write_search(const std::string& out, const geometry::CodeSearchResult& r, int64_t queries, int k) {
+  const std::string prefix = out.size() > 4 && out.ends_with(".npy") ? out.substr(0, out.size() - 4) : out;
+  datasets::write_npy(prefix + "_ids.npy", r.ids.data(), r.ids.rows(), r.ids.cols());
+  datasets::write_npy(prefix + "_scores.npy", r.scores.data(), r.scores.rows(), r.scores.cols());
+  std::printf("%lld queries, %d neighbours each (%s is nearer): %s_ids.npy, %s_scores.npy\n", static_cast<long long>(queries),
+              k, r.larger_is_nearer ? "larger score" : "smaller score", prefix.c_str(), prefix.c_str());
+}
+
+// The k nearest stored vectors of each query, searched by every rank over its part of the index.
+geometry::CodeSearchResult sharded_search(const dist::Communicator& world, const CodeIndex& index, const Mat& q, int k,
+                                          int threads) {
+  if (world.size() == 1) return index.search(q, k, threads);
+  // Parts of whole blocks of kPartRows (the last one short), so every score is bit for bit the
+  // single-process one; with fewer blocks than ranks some ranks search nothing.
+  const int64_t blocks = (index.size() + CodeIndex::kPartRows - 1) / CodeIndex::kPartRows;
+  const datasets::BatchPart mine = datasets::batch_part(blocks, world.rank(), world.size());
+  const int64_t first = mine.first * CodeIndex::kPartRows;
+  const int64_t count = std::min(index.size(), (mine.first + mine.count) * CodeIndex::kPartRows) - first;
+  dist::TopK part{geometry::RowMatrix<int64_t>(q.rows(), 0), geometry::RowMatrix<double>(q.rows(), 0)};
+  if (count > 0) {
+    geometry::CodeSearchResult r = index.part(first, count).search(q, int(std::min<int64_t>(k, count)), threads);
+    part = {std::move(r.ids), std::move(r.scores)};
+  }
+  const dist::TopK merged = dist::merge_sharded_top_k(world, part, k, index.larger_is_nearer());
+  return {merged.ids, merged.scores, index.larger_is_nearer()};
+}
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::optional<dist::Session> session;
+  try {
+    session.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-index: %s\n", e.what());
+    return 1;
+  }
+  const dist::Communicator& world = session->world();
+  const bool rank0 = world.rank() == 0;
   CLI::App app{"A persistent index of torus codes: build once from torus-embed's folder, search many times."};
   app.require_subcommand(1);
   std::string dir, kind_name, index_path, out, queries;
@@ -76,7 +119,27 @@ int main(int argc, char** argv) {
   CLI::App* info = app.add_subcommand("info", "kind, size and shape; --verify also checks the CRC-32");
   info->add_option("--index", index_path, "index file")->required();
   info->add_flag("--verify", verify, "read the whole file and check its CRC-32");
-  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
+  // Ranks leave together on a bad command line (each parsed its own).
+  const int parsed = torus::train::parse_command_line(app, argc, argv);
+  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
+    return f.status - 1;
+  if (world.size() > 1 && !search->parsed()) {
+    if (rank0) std::fprintf(stderr, "torus-index: only search runs on several ranks (mpirun -np 1, or no mpirun, for the others)\n");
+    return 2;
+  }
+  if (world.size() > 1)
+    return dist::run_or_abort(world, [&] {
+      const CodeIndex index = nn::io::load_code_index(index_path);
+      if (k > index.size()) throw datasets::DataError("--k " + std::to_string(k) + " exceeds the " + std::to_string(index.size()) +
+                                                      " vectors of " + index_path);
+      const Mat q = read_matrix(queries);
+      if (q.cols() != index.dim())
+        throw datasets::DataError(queries + ": " + std::to_string(q.cols()) + " columns, the index " + index_path +
+                                  " holds D = " + std::to_string(index.dim()));
+      const geometry::CodeSearchResult r = sharded_search(world, index, q, k, threads);
+      if (rank0) write_search(out, r, q.rows(), k);
+      return 0;
+    });
   try {
     if (build->parsed()) {
       const auto [z, head] = train_split(dir);
@@ -103,13 +166,7 @@ int main(int argc, char** argv) {
       if (q.cols() != index.dim())
         throw datasets::DataError(queries + ": " + std::to_string(q.cols()) + " columns, the index " + index_path +
                                   " holds D = " + std::to_string(index.dim()));
-      const geometry::CodeSearchResult r = index.search(q, k, threads);
-      const std::string prefix = out.size() > 4 && out.ends_with(".npy") ? out.substr(0, out.size() - 4) : out;
-      datasets::write_npy(prefix + "_ids.npy", r.ids.data(), r.ids.rows(), r.ids.cols());
-      datasets::write_npy(prefix + "_scores.npy", r.scores.data(), r.scores.rows(), r.scores.cols());
-      std::printf("%lld queries, %d neighbours each (%s is nearer): %s_ids.npy, %s_scores.npy\n",
-                  static_cast<long long>(q.rows()), k, r.larger_is_nearer ? "larger score" : "smaller score",
-                  prefix.c_str(), prefix.c_str());
+      write_search(out, index.search(q, k, threads), q.rows(), k);
     } else {
       if (verify) nn::io::verify_code_index_file(index_path);
       print_info(index_path, nn::io::load_code_index(index_path), true, verify);
