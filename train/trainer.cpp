@@ -442,11 +442,12 @@ void require_same_run(const dist::Communicator& world, const TrainConfig& config
   if (world.size() == 1) return;
   dist::require_same_on_every_rank(world, "the run's configuration (config.toml)", to_toml(config));
   dist::require_same_on_every_rank(world, "the run folder", options.dir + (options.resume ? " (resumed)" : " (new)"));
-  std::string facts = "train " + std::to_string(data.train.size()) + ", queries " + std::to_string(data.queries.size()) +
-                      ", references " + std::to_string(data.references.size()) + ", input";
-  for (const int64_t d : data.input_shape) facts += " " + std::to_string(d);
-  for (const std::string& name : data.class_names) facts.append(1, '\n').append(name);
-  dist::require_same_on_every_rank(world, "the data read (samples per split, input shape, class names)", facts);
+  std::ostringstream facts;
+  facts << "train " << data.train.size() << ", queries " << data.queries.size() << ", references " << data.references.size()
+        << ", input";
+  for (const int64_t d : data.input_shape) facts << ' ' << d;
+  for (const std::string& name : data.class_names) facts << '\n' << name;
+  dist::require_same_on_every_rank(world, "the data read (samples per split, input shape, class names)", facts.str());
 }
 }  // namespace
 
