@@ -307,6 +307,8 @@ struct EpochLosses {
   StepLosses mean;  // over the epoch's batches
   double seconds = 0;
   int64_t batches = 0;
+  double comm_seconds = 0;  // data-parallel: inside collectives (waiting for other ranks included)
+  int64_t comm_bytes = 0;   // sent into all-gathers and allreduces by this rank
 };
 
 // Every batch of one epoch, with the progress bar.
@@ -320,6 +322,7 @@ EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& o
   int64_t b = 0;
   datasets::Batch batch;
   const auto epoch_start = std::chrono::steady_clock::now();
+  const dist::TrafficStats traffic_before = run.world->traffic();
   while (loader.next(batch)) {
     ++b;
     const auto where = [&] {
@@ -341,8 +344,10 @@ EpochLosses train_epoch(Run& run, const TrainConfig& config, const RunOptions& o
     throw TrainingStopped("epoch " + std::to_string(epoch + 1) + ": no anchor of any batch had a positive pair (with loss.views = " +
                           std::to_string(config.views) + ", each class needs two samples in a batch), so SupCon is 0 and "
                           "nothing trains; use loss.views = 2 or larger batches");
+  const dist::TrafficStats& traffic = run.world->traffic();
   return {{sum.loss / double(b), sum.supcon / double(b), sum.koleo / double(b), sum.anchors_with_positive},
-          seconds_since(epoch_start), b};
+          seconds_since(epoch_start), b, traffic.seconds() - traffic_before.seconds(),
+          traffic.allreduce.bytes + traffic.allgather.bytes - traffic_before.allreduce.bytes - traffic_before.allgather.bytes};
 }
 
 struct Evaluation {
@@ -408,7 +413,14 @@ void log_epoch(const Run& run, const TrainConfig& config, const RunOptions& opti
   std::snprintf(text, sizeof text, "epoch %lld/%lld  loss %.4f  precision@1 %.4f%s  lr %.4g  %.0f img/s  %.1f s",
                 static_cast<long long>(run.progress.epoch), static_cast<long long>(config.epochs), row.loss, p1,
                 best ? " (best)" : "", row.lr, row.images_per_s, losses.seconds);
-  progress_line.line(text);
+  std::string line = text;
+  if (run.world->size() > 1) {
+    // Rank 0's share of the epoch spent in collectives, and what it sent per step.
+    std::snprintf(text, sizeof text, "  communication %.0f%% (%.2f MB per step)", 100 * losses.comm_seconds / losses.seconds,
+                  double(losses.comm_bytes) / 1e6 / double(std::max<int64_t>(losses.batches, 1)));
+    line += text;
+  }
+  progress_line.line(line);
 }
 
 // What an epoch leaves on disk, in the order that keeps every kill -9 recoverable: the metrics row

@@ -7,6 +7,7 @@
 // that would not fit MPI's int counts throws before any rank communicates.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,18 @@ class DistError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What the collectives of one kind have moved since the communicator was made: calls, the bytes
+// this rank contributed (sent into the reduction or the gather) and the seconds spent inside them,
+// waiting for slower ranks included. For reports of the communication share of a step.
+struct Traffic {
+  int64_t calls = 0, bytes = 0;
+  double seconds = 0;
+};
+struct TrafficStats {
+  Traffic allreduce, allgather, broadcast;
+  double seconds() const { return allreduce.seconds + allgather.seconds + broadcast.seconds; }
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -48,6 +61,7 @@ class Communicator {
   // x[i] = sum over ranks of x[i], in place on every rank.
   template <typename T>
   void allreduce_sum(std::span<T> x) const {
+    const Timer timer(stats_.allreduce, int64_t(x.size_bytes()));
     allreduce_sum_bytes(x.data(), int64_t(x.size()), data_type_of<T>());
   }
   // all = every rank's `mine` (the same length on each) in rank order; all.size() = size * mine.size().
@@ -56,6 +70,7 @@ class Communicator {
     if (all.size() != mine.size() * size_t(size()))
       throw std::invalid_argument("allgather: the output holds " + std::to_string(all.size()) + " elements, expected " +
                                   std::to_string(mine.size()) + " x " + std::to_string(size()) + " ranks");
+    const Timer timer(stats_.allgather, int64_t(mine.size_bytes()));
     allgather_bytes(mine.data(), int64_t(mine.size()), all.data(), data_type_of<T>());
   }
   // One value per rank, in rank order.
@@ -70,11 +85,13 @@ class Communicator {
   template <typename T>
   void allgatherv(std::span<const T> mine, std::span<const int64_t> counts, std::span<T> all) const {
     check_counts(int64_t(mine.size()), counts, int64_t(all.size()));
+    const Timer timer(stats_.allgather, int64_t(mine.size_bytes()));
     allgatherv_bytes(mine.data(), counts, all.data(), data_type_of<T>());
   }
   // Rank `root`'s x replaces x on every rank (the same length on each).
   template <typename T>
   void broadcast(std::span<T> x, int root = 0) const {
+    const Timer timer(stats_.broadcast, rank() == root ? int64_t(x.size_bytes()) : 0);
     broadcast_bytes(x.data(), int64_t(x.size()), data_type_of<T>(), root);
   }
   virtual void barrier() const = 0;
@@ -84,6 +101,9 @@ class Communicator {
   // hang. Use it for a failure only this rank sees (a file it cannot read).
   [[noreturn]] virtual void abort(std::string_view message) const = 0;
 
+  // The traffic so far (on one process: the copies a collective makes, which cost nothing).
+  const TrafficStats& traffic() const { return stats_; }
+
  protected:
   virtual void allreduce_sum_bytes(void* x, int64_t n, DataType t) const = 0;
   virtual void allgather_bytes(const void* mine, int64_t n, void* all, DataType t) const = 0;
@@ -92,6 +112,24 @@ class Communicator {
 
  private:
   void check_counts(int64_t mine, std::span<const int64_t> counts, int64_t all) const;
+  // Adds one call's bytes and time to a Traffic when it goes out of scope.
+  class Timer {
+   public:
+    Timer(Traffic& t, int64_t bytes) : t_(t), bytes_(bytes), start_(std::chrono::steady_clock::now()) {}
+    ~Timer() {
+      ++t_.calls, t_.bytes += bytes_;
+      t_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    }
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+   private:
+    Traffic& t_;
+    int64_t bytes_;
+    std::chrono::steady_clock::time_point start_;
+  };
+  // Collectives are called from one thread only (MPI_THREAD_FUNNELED), so no lock.
+  mutable TrafficStats stats_;
 };
 
 // One process: rank 0 of 1; reductions and gathers copy, abort prints and exits.

@@ -5,6 +5,8 @@
 // Timings are for comparing against the PyTorch reference run beside it, never for tests.
 #include "autodiff/parallel.hpp"
 #include "datasets/idx.hpp"
+#include "nn/dist/communicator.hpp"
+#include "train/tools/bench_dist.hpp"
 #include "train/tools/bench_workloads.hpp"
 
 #include "train/command_line.hpp"
@@ -12,18 +14,28 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <optional>
 #include <random>
 
 using namespace torus;
 
 int main(int argc, char** argv) {
+  // --workload dist runs under mpirun (one rank without it); the others are one process.
+  std::optional<dist::Session> session;
+  try {
+    session.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-bench: %s\n", e.what());
+    return 1;
+  }
   std::string workload = "all", head = "torusN";
+  tools::DistBenchOptions dist_options;
   tools::BenchOptions o;
   std::string data_dir = datasets::kFashionMnistDir;
   CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
   std::string audio_dir;
-  app.add_option("--workload", workload, "W1, W2, W5, logmel (needs --audio) or all")
-      ->check(CLI::IsMember({"W1", "W2", "W5", "logmel", "all"}))
+  app.add_option("--workload", workload, "W1, W2, W5, logmel (needs --audio), dist (the data-parallel step, under mpirun) or all")
+      ->check(CLI::IsMember({"W1", "W2", "W5", "logmel", "dist", "all"}))
       ->capture_default_str();
   app.add_option("--audio", audio_dir, "logmel: a folder of recordings in class subfolders (method.md 13's log-mel settings)");
   app.add_option("--threads", o.threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
@@ -38,10 +50,25 @@ int main(int argc, char** argv) {
   app.add_option("--infer-reps", o.infer_reps, "W2 timed repetitions")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--latency-reps", o.latency_reps, "batch-1 timed repetitions")->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--data", data_dir, "Fashion-MNIST folder")->capture_default_str();
+  app.add_option("--arch", dist_options.arch, "dist: convnet (W1's network) or resnet20 (W7's)")
+      ->check(CLI::IsMember({"convnet", "resnet20"}))
+      ->capture_default_str();
+  app.add_flag("--sync-bn", dist_options.sync_bn, "dist: batch-norm statistics over the global batch");
   app.add_flag("--profile", o.profile, "W1: also print each node's forward and backward time (median over the timed steps) to stderr");
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
 
   set_num_threads(o.threads);
+  if (workload == "dist") {
+    dist_options.batch = o.batch, dist_options.steps = o.steps, dist_options.warmup = o.warmup, dist_options.threads = o.threads;
+    return dist::run_or_abort(session->world(), [&] {
+      tools::run_dist_step(session->world(), dist_options);
+      return 0;
+    });
+  }
+  if (session->world().size() > 1) {
+    std::fprintf(stderr, "torus-bench: only --workload dist runs on several ranks\n");
+    return 2;
+  }
   if (workload == "W5") {
     tools::run_w5(o.threads);
     return 0;
