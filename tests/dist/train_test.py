@@ -4,7 +4,10 @@ checkpoint resumed under 1 rank and under 3, and the faults: configurations that
 ranks, a bad setting on one rank, a rank that cannot read its data, and a rank killed mid-run.
 Every mpirun must end within its timeout whatever a rank does.
 
-usage: train_test.py MPIRUN TORUS_TRAIN   (the environment allows mpirun as root: meson's test env)"""
+Then torus-embed under mpirun writes the splits in shards that torus-eval, torus-index and
+torus_io.py read back as the single-process files.
+
+usage: train_test.py MPIRUN TORUS_TRAIN TORUS_EMBED TORUS_EVAL   (mpirun may run as root: meson's test env)"""
 import csv
 import gzip
 import os
@@ -18,7 +21,7 @@ import time
 
 import numpy as np
 
-MPIRUN, TRAIN = sys.argv[1], os.path.abspath(sys.argv[2])
+MPIRUN, TRAIN, EMBED, EVAL = sys.argv[1], *(os.path.abspath(a) for a in sys.argv[2:5])
 FASHION = "/usr/share/datasets/fashion-mnist"
 failures = []
 
@@ -29,11 +32,11 @@ def check(name, cond, detail=""):
         failures.append(name)
 
 
-def mpirun(ranks, *args, timeout=120):
+def mpirun(ranks, *args, timeout=120, program=TRAIN):
     """ranks: an int, or a list of argument lists, one per rank (mpirun's "A : B" form)."""
     cmd = [MPIRUN, "--oversubscribe", "--bind-to", "none", "--timeout", str(timeout)]
     if isinstance(ranks, int):
-        cmd += ["-np", str(ranks), TRAIN, *args]
+        cmd += ["-np", str(ranks), program, *args]
     else:
         for i, rank_args in enumerate(ranks):
             cmd += ([":"] if i else []) + ["-np", "1", TRAIN, *rank_args]
@@ -122,6 +125,31 @@ seed = 1
         check("2 ranks: the run folder holds the checkpoints", all(os.path.exists(f"{tmp}/two/{f}") for f in
                                                                    ("config.toml", "last.ckpt", "best.ckpt", "embeddings.png")))
         check("2 ranks: no temporary files left", not leftovers(f"{tmp}/two"), os.listdir(f"{tmp}/two"))
+
+    # Embeddings in shards: 3 ranks write three parts of each split, read back as one process's files.
+    if os.path.exists(f"{tmp}/two/best.ckpt"):
+        p = subprocess.run([EMBED, "--run", f"{tmp}/two", "--out", f"{tmp}/emb1", "--threads", "1"], capture_output=True,
+                           text=True, timeout=120)
+        check("torus-embed, one process", p.returncode == 0, p.stderr)
+        code, out, err = mpirun(3, "--run", f"{tmp}/two", "--out", f"{tmp}/emb3", "--threads", "1", program=EMBED)
+        check("torus-embed on 3 ranks", code == 0, err)
+        shards = sorted(f for f in os.listdir(f"{tmp}/emb3") if ".shard-" in f) if code == 0 else []
+        check("torus-embed on 3 ranks: three shards of embeddings and labels per split",
+              len(shards) == 12 and "train_embeddings.shard-2-of-3.npy" in shards, shards)
+        if code == 0 and p.returncode == 0:
+            whole = np.load(f"{tmp}/emb1/train_embeddings.npy")
+            parts = np.concatenate([np.load(f"{tmp}/emb3/train_embeddings.shard-{r}-of-3.npy") for r in range(3)])
+            check("the shards hold the single-process embeddings, bit for bit", np.array_equal(whole, parts))
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train", "tools", "python"))
+            import torus_io
+            a, b = torus_io.read_embeddings(f"{tmp}/emb1"), torus_io.read_embeddings(f"{tmp}/emb3")
+            check("torus_io reads the shards back as the whole splits",
+                  all(np.array_equal(a[s][k], b[s][k]) for s in ("train", "test") for k in ("embeddings", "labels")))
+            evals = [subprocess.run([EVAL, "--embeddings", f"{tmp}/{d}", "--threads", "1"], capture_output=True, text=True,
+                                    timeout=120) for d in ("emb1", "emb3")]
+            same = [[l for l in e.stdout.splitlines() if not l.startswith("search")] for e in evals]
+            check("torus-eval reads the shards: the same report", evals[1].returncode == 0 and same[0] == same[1],
+                  evals[1].stderr + "\n".join(same[1]))
 
     # Two epochs on 2 ranks, then the third under 1 rank and under 3: the same run as three epochs
     # on 2 ranks (the checkpoint holds everything; the rank count only reorders float sums).

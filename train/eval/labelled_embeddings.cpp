@@ -16,15 +16,84 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-std::vector<int64_t> read_labels(const std::string& path) {
+// The shard files (and their row counts) behind `path` when it names a split that torus-embed
+// wrote in shards: meta.json beside it has a split whose `key` ("embeddings", "labels", "angles")
+// is path's file name and which lists "shards". Empty otherwise.
+std::vector<std::pair<std::string, int64_t>> shard_files(const std::string& path) {
+  const std::filesystem::path file(path);
+  const std::string meta_path = (file.parent_path() / "meta.json").string();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) || !std::filesystem::exists(meta_path, ec)) return {};
+  std::ifstream in(meta_path);
+  const nlohmann::json meta = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!meta.is_object() || !meta.contains("splits") || !meta["splits"].is_object()) return {};
+  const std::string name = file.filename().string();
+  for (const auto& [split, entry] : meta["splits"].items()) {
+    if (!entry.is_object() || !entry.contains("shards")) continue;
+    for (const char* key : {"embeddings", "labels", "angles"}) {
+      if (entry.value(key, "") != name) continue;
+      std::vector<std::pair<std::string, int64_t>> out;
+      int64_t next = 0;
+      try {
+        for (const nlohmann::json& shard : entry.at("shards")) {
+          // Shards must tile the split in order: a gap or an overlap would shift every later row.
+          if (shard.at("first").get<int64_t>() != next)
+            throw datasets::DataError(meta_path + ": split \"" + split + "\": a shard starts at row " +
+                                      std::to_string(shard.at("first").get<int64_t>()) + ", expected " + std::to_string(next));
+          out.emplace_back((file.parent_path() / shard.at(key).get<std::string>()).string(), shard.at("count").get<int64_t>());
+          next += out.back().second;
+        }
+        if (next != entry.at("count").get<int64_t>())
+          throw datasets::DataError(meta_path + ": split \"" + split + "\": the shards hold " + std::to_string(next) +
+                                    " rows, the split " + std::to_string(entry.at("count").get<int64_t>()));
+      } catch (const nlohmann::json::exception& e) {
+        throw datasets::DataError(meta_path + ": split \"" + split + "\": shards: " + e.what());
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+std::vector<int64_t> read_label_file(const std::string& path) {
   if (!ends_with(path, ".csv")) return datasets::read_npy_integers(path);
   const std::vector<int> v = datasets::read_label_csv(path);
   return std::vector<int64_t>(v.begin(), v.end());
 }
+
+std::vector<int64_t> read_labels(const std::string& path) {
+  const auto shards = shard_files(path);
+  if (shards.empty()) return read_label_file(path);
+  std::vector<int64_t> all;
+  for (const auto& [file, count] : shards) {
+    const std::vector<int64_t> part = read_label_file(file);
+    if (int64_t(part.size()) != count)
+      throw datasets::DataError(file + ": " + std::to_string(part.size()) + " labels, meta.json's shard " + std::to_string(count));
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  return all;
+}
 }  // namespace
 
+datasets::FloatMatrix read_embedding_matrix(const std::string& path) {
+  const auto shards = shard_files(path);
+  if (shards.empty()) return datasets::read_npy_matrix(path);
+  datasets::FloatMatrix all;
+  for (const auto& [file, count] : shards) {
+    datasets::FloatMatrix part = datasets::read_npy_matrix(file);
+    if (part.rows != count)
+      throw datasets::DataError(file + ": " + std::to_string(part.rows) + " rows, meta.json's shard " + std::to_string(count));
+    if (all.rows > 0 && part.rows > 0 && part.cols != all.cols)
+      throw datasets::DataError(file + ": " + std::to_string(part.cols) + " columns, the shards before it " + std::to_string(all.cols));
+    if (part.rows > 0 || all.rows == 0) all.cols = part.cols;
+    all.rows += part.rows;
+    all.values.insert(all.values.end(), part.values.begin(), part.values.end());
+  }
+  return all;
+}
+
 LabelledEmbeddings load_labelled_embeddings(const std::string& embeddings, const std::string& labels) {
-  const datasets::FloatMatrix m = datasets::read_npy_matrix(embeddings);
+  const datasets::FloatMatrix m = read_embedding_matrix(embeddings);
   const std::vector<int64_t> l = read_labels(labels);
   if (int64_t(l.size()) != m.rows)
     throw datasets::DataError(labels + ": " + std::to_string(l.size()) + " labels for the " + std::to_string(m.rows) +

@@ -5,6 +5,7 @@
 // Nothing here measures anything.
 #pragma once
 
+#include "datasets/npy.hpp"
 #include "nn/head_mode.hpp"
 #include "train/eval/precision.hpp"
 
@@ -18,7 +19,13 @@ struct LabelledEmbeddings {
   std::vector<int> labels;  // N class indices
 };
 
-// `labels` ending in .csv is read as one label per line, anything else as a .npy integer array.
+// A float32 .npy matrix, or a split torus-embed wrote in shards under mpirun: when `path` (say
+// train_embeddings.npy) is not a file and meta.json beside it lists that split's shards, the
+// shards concatenated in order (their counts and widths checked against meta.json).
+datasets::FloatMatrix read_embedding_matrix(const std::string& path);
+
+// `labels` ending in .csv is read as one label per line, anything else as a .npy integer array
+// (or, as above, the shards of a split).
 // Throws datasets::DataError naming the file when the counts differ or a label is not a class
 // index in [0, 2^30].
 LabelledEmbeddings load_labelled_embeddings(const std::string& embeddings, const std::string& labels);

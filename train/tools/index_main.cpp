@@ -33,8 +33,9 @@ namespace {
 using geometry::CodeIndex;
 using Mat = geometry::RowMatrix<float>;
 
+// A .npy matrix, or a split torus-embed wrote in shards.
 Mat read_matrix(const std::string& path) {
-  datasets::FloatMatrix m = datasets::read_npy_matrix(path);
+  datasets::FloatMatrix m = eval::read_embedding_matrix(path);
   return Eigen::Map<const Mat>(m.values.data(), m.rows, m.cols);
 }
 

@@ -243,7 +243,8 @@ def read_run(path):
 
 def read_embeddings(folder):
     """torus-embed's folder: {"meta": meta.json, "<split>": {"embeddings", "labels", "angles" (torusN),
-    "sources"}} with the arrays loaded and their row counts checked against each other."""
+    "sources"}} with the arrays loaded and their row counts checked against each other. A split
+    written in shards under mpirun (meta.json's "shards") is read back whole, in order."""
     folder = pathlib.Path(folder)
     meta = _json_or_none(folder / "meta.json")
     if meta is None:
@@ -252,6 +253,14 @@ def read_embeddings(folder):
     for split, entry in meta.get("splits", {}).items():
         s = {}
         for key in ("embeddings", "labels", "angles"):
+            if entry.get("shards"):
+                if all(key in shard for shard in entry["shards"]):
+                    parts = [np.load(folder / shard[key], allow_pickle=False) for shard in entry["shards"]]
+                    for shard, part in zip(entry["shards"], parts):
+                        if len(part) != shard["count"]:
+                            _fail(folder / shard[key], f"{len(part)} rows, meta.json's shard {shard['count']}")
+                    s[key] = np.concatenate(parts)
+                continue
             name = entry.get(key) or (f"{split}_angles.npy" if key == "angles" and (folder / f"{split}_angles.npy").exists() else None)
             if name:
                 s[key] = np.load(folder / name, allow_pickle=False)
