@@ -8,6 +8,7 @@
 #include "nn/models.hpp"
 #include "nn/sgd.hpp"
 #include "train/elapsed.hpp"
+#include "train/tools/node_times.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -16,14 +17,6 @@
 namespace torus::tools {
 
 using train::seconds_since;
-
-namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-}  // namespace
 
 void run_dist_step(const dist::Communicator& world, const DistBenchOptions& o) {
   set_num_threads(o.threads);

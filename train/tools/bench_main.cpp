@@ -6,6 +6,7 @@
 #include "autodiff/parallel.hpp"
 #include "datasets/idx.hpp"
 #include "nn/dist/communicator.hpp"
+#include "train/tools/bench_cifar_nets.hpp"
 #include "train/tools/bench_dist.hpp"
 #include "train/tools/bench_workloads.hpp"
 
@@ -34,8 +35,8 @@ int main(int argc, char** argv) {
   std::string data_dir = datasets::kFashionMnistDir;
   CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
   std::string audio_dir;
-  app.add_option("--workload", workload, "W1, W2, W5, logmel (needs --audio), dist (the data-parallel step, under mpirun) or all")
-      ->check(CLI::IsMember({"W1", "W2", "W5", "logmel", "dist", "all"}))
+  app.add_option("--workload", workload, "W1, W2, W5, W7 (ResNet-20), W8 (VGG-11-BN), logmel (needs --audio), dist (the data-parallel step, under mpirun) or all")
+      ->check(CLI::IsMember({"W1", "W2", "W5", "W7", "W8", "logmel", "dist", "all"}))
       ->capture_default_str();
   app.add_option("--audio", audio_dir, "logmel: a folder of recordings in class subfolders (method.md 13's log-mel settings)");
   app.add_option("--threads", o.threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
@@ -68,6 +69,19 @@ int main(int argc, char** argv) {
   if (session->world().size() > 1) {
     std::fprintf(stderr, "torus-bench: only --workload dist runs on several ranks\n");
     return 2;
+  }
+  if (workload == "W7" || workload == "W8") {
+    // Their batch and repetition defaults are the twin's (bench_w7w8.py), not W1's.
+    tools::CifarNetBenchOptions c;
+    c.workload = workload, c.head = nn::parse_head_mode(head), c.threads = o.threads, c.profile = o.profile;
+    if (app.count("--batch")) c.batch = o.batch;
+    if (app.count("--steps")) c.steps = o.steps;
+    if (app.count("--warmup")) c.warmup = o.warmup;
+    if (app.count("--infer-batch")) c.infer_batch = o.infer_batch;
+    if (app.count("--infer-reps")) c.infer_reps = o.infer_reps;
+    if (app.count("--latency-reps")) c.latency_reps = o.latency_reps;
+    tools::run_cifar_net(c);
+    return 0;
   }
   if (workload == "W5") {
     tools::run_w5(o.threads);
