@@ -65,11 +65,12 @@ using namespace torus::nn;
 namespace {
 // The trainer's step: two views, SupCon plus KoLeo, backward, optimiser step. Returns the
 // operator-new calls of the last of `steps` steps.
-long allocations_in_last_step(HeadMode mode, Optimizer<float>& optimizer, FmnistConvNet<float>& net, int steps) {
+long allocations_in_last_step(HeadMode mode, Optimizer<float>& optimizer, Module<float>& net, int steps,
+                               std::vector<int64_t> image = {1, 28, 28}) {
   const int64_t B = 16;
   std::vector<int> labels(B);
   for (int64_t i = 0; i < B; ++i) labels[std::size_t(i)] = int(i % 4);
-  Tensor<float> images(Shape{2 * B, 1, 28, 28});
+  Tensor<float> images(Shape{2 * B, image[0], image[1], image[2]});
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<float> pixel(-1.0f, 1.0f);
   for (int64_t i = 0; i < images.numel(); ++i) images[i] = pixel(rng);
@@ -79,7 +80,7 @@ long allocations_in_last_step(HeadMode mode, Optimizer<float>& optimizer, Fmnist
     before = allocations.load();
     tape.clear();
     optimizer.zero_grad();
-    const Var<float> z = net(tape.constant(images));
+    const Var<float> z = net.forward(tape.constant(images));
     const auto cf = contrastive_features(z, mode);
     const Var<float> loss = supcon_loss(cf.f, labels, 2, cf.scale, SupConOptions{}).loss + koleo_loss(cf.f, 2) * 0.1;
     tape.backward(loss);
@@ -98,4 +99,18 @@ TEST_CASE("a steady-state training step allocates nothing", "[nn][steady]") {
     Adam<float> adam(net.parameters(), {});
     CHECK(allocations_in_last_step(mode, adam, net, 3) == 0);
   }
+}
+
+// W7's and W8's networks (issue 14): batch norm, stride-2 and 1x1 convolutions, residual additions,
+// global pooling, max pooling, on 3x32x32 inputs (narrow widths: what allocates does not depend on
+// the width).
+TEST_CASE("a steady-state step of ResNet-20 and VGG-11-BN allocates nothing", "[nn][steady]") {
+  std::mt19937_64 rng(2);
+  const OutputSpec out = OutputSpec::embedding(HeadMode::torusN, 16);
+  const std::unique_ptr<Network<float>> resnet = make_resnet20<float>(3, 4, out, rng);
+  Sgd<float> sgd_resnet(resnet->parameters(), {0.05, 0.9, false, 0.0});
+  CHECK(allocations_in_last_step(HeadMode::torusN, sgd_resnet, *resnet, 3, {3, 32, 32}) == 0);
+  const std::unique_ptr<Network<float>> vgg = make_vgg11_bn<float>(3, {4, 8, 16, 16}, false, out, rng);
+  Sgd<float> sgd_vgg(vgg->parameters(), {0.05, 0.9, false, 0.0});
+  CHECK(allocations_in_last_step(HeadMode::torusN, sgd_vgg, *vgg, 3, {3, 32, 32}) == 0);
 }
