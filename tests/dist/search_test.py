@@ -3,7 +3,10 @@ ranks (each rank searching its part of the index, the top-k lists merged) must w
 ids and scores one process writes, for every code kind, on data full of ties (vectors repeated,
 codes on few values) where the merge's tie rule decides, and with k larger than one rank's part.
 
-usage: search_test.py MPIRUN TORUS_INDEX   (the environment allows mpirun as root: meson's test env)"""
+torus-eval and torus-quant-eval under mpirun spread their searches the same way: their reports
+(precision@1, the prefixes', every quantisation row) must equal one process's.
+
+usage: search_test.py MPIRUN TORUS_INDEX TORUS_EVAL TORUS_QUANT_EVAL   (mpirun may run as root: meson's test env)"""
 import json
 import os
 import shutil
@@ -13,7 +16,7 @@ import tempfile
 
 import numpy as np
 
-MPIRUN, INDEX = sys.argv[1], os.path.abspath(sys.argv[2])
+MPIRUN, INDEX, EVAL, QUANT = sys.argv[1], *(os.path.abspath(a) for a in sys.argv[2:5])
 failures = []
 
 
@@ -31,8 +34,8 @@ def run(cmd, timeout=90):
     return p.returncode, p.stdout, p.stderr
 
 
-def mpirun(ranks, *args):
-    return run([MPIRUN, "--oversubscribe", "--bind-to", "none", "--timeout", "60", "-np", ranks, INDEX, *args])
+def mpirun(ranks, *args, program=INDEX):
+    return run([MPIRUN, "--oversubscribe", "--bind-to", "none", "--timeout", "60", "-np", ranks, program, *args])
 
 
 tmp = tempfile.mkdtemp(prefix="torus_dist_search_")
@@ -48,11 +51,16 @@ try:
     folder = f"{tmp}/emb"
     os.makedirs(folder)
     np.save(f"{folder}/train_embeddings.npy", z.astype(np.float32))
-    np.save(f"{folder}/train_labels.npy", np.zeros(n, np.int64))
-    np.save(f"{folder}/test_embeddings.npy", z[:2].astype(np.float32))
-    np.save(f"{folder}/test_labels.npy", np.zeros(2, np.int64))
+    labels = rng.integers(0, 10, n)
+    np.save(f"{folder}/train_labels.npy", labels.astype(np.int64))
+    # Test queries: 300 training rows moved a little along their circles, with their labels.
+    picks = rng.choice(n, 300, replace=False)
+    moved = angles[picks] + rng.normal(0, 0.03, (300, circles))
+    zt = np.stack([np.cos(2 * np.pi * moved), np.sin(2 * np.pi * moved)], axis=2).reshape(300, 2 * circles)
+    np.save(f"{folder}/test_embeddings.npy", zt.astype(np.float32))
+    np.save(f"{folder}/test_labels.npy", labels[picks].astype(np.int64))
     with open(f"{folder}/meta.json", "w") as f:
-        json.dump({"head": "torusN", "splits": {"train": n, "test": 2}}, f)
+        json.dump({"head": "torusN", "splits": {"train": n, "test": 300}}, f)
     queries = z[rng.choice(n, 60, replace=False)] + rng.normal(0, 0.05, (60, 2 * circles))
     np.save(f"{tmp}/queries.npy", queries.astype(np.float32))
 
@@ -81,6 +89,30 @@ try:
         if kind == "u8":
             s = np.load(f"{tmp}/one_scores.npy")
             check("u8: the lists hold equal scores (ties the merge must order)", (np.diff(s, axis=1) == 0).any())
+
+    # torus-eval and torus-quant-eval: the same reports on 1, 2 and 3 ranks (times aside).
+    reports = {}
+    for ranks in (1, 2, 3):
+        code, out, err = mpirun(ranks, "--embeddings", folder, "--threads", "1", "--prefixes", "1,2,4,8", "--json",
+                                f"{tmp}/eval{ranks}.json", program=EVAL)
+        check(f"torus-eval on {ranks} rank(s)", code == 0, err)
+        code2, out2, err2 = mpirun(ranks, "--embeddings", folder, "--threads", "1", "--json", f"{tmp}/quant{ranks}.json",
+                                   program=QUANT)
+        check(f"torus-quant-eval on {ranks} rank(s)", code2 == 0, err2)
+        if code == 0 and code2 == 0:
+            e = json.load(open(f"{tmp}/eval{ranks}.json"))
+            e.pop("search_seconds")
+            q = [{k: v for k, v in row.items() if k != "queries_per_s"} for row in json.load(open(f"{tmp}/quant{ranks}.json"))["rows"]]
+            reports[ranks] = (e, q)
+    if 1 in reports:
+        check("torus-eval: a real precision@1 (the test is not empty)", 0.2 < reports[1][0]["precision_at_1"] < 1,
+              reports[1][0])
+        for ranks in (2, 3):
+            if ranks in reports:
+                check(f"torus-eval on {ranks} ranks: the single-process report", reports[ranks][0] == reports[1][0],
+                      (reports[ranks][0], reports[1][0]))
+                check(f"torus-quant-eval on {ranks} ranks: the single-process table", reports[ranks][1] == reports[1][1],
+                      (reports[ranks][1], reports[1][1]))
 
     code, out, err = mpirun(2, "search", "--index", f"{tmp}/u8.tidx", "--queries", f"{tmp}/missing.npy", "--k", 1,
                             "--out", f"{tmp}/x")

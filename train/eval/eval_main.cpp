@@ -6,7 +6,10 @@
 //   torus-eval --embeddings DIR                       (torus-embed's folder: test = queries, train = references)
 //   torus-eval --queries Q.npy --query-labels QL --references R.npy --reference-labels RL --head torusN
 // Prints a table; --csv and --json write the same numbers.
+// Under mpirun (or srun) the nearest-neighbour searches are spread over the ranks, each searching
+// its part of the references; rank 0 prints the same numbers one process would.
 #include "autodiff/parallel.hpp"
+#include "nn/dist/communicator.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "nn/matryoshka.hpp"
 #include "train/eval/head_modes.hpp"
@@ -20,6 +23,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 using namespace torus;
 
@@ -102,6 +106,14 @@ std::string measures_csv(const std::string& head, const eval::Measures& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::optional<dist::Session> session;
+  try {
+    session.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-eval: %s\n", e.what());
+    return 1;
+  }
+  const dist::Communicator& world = session->world();
   CLI::App app{"Evaluates embeddings: precision@1, few-shot accuracy, circular variance, entropy, distinct rows."};
   std::string dir, head, csv_path, json_path;
   eval::EvaluationFiles files;
@@ -135,7 +147,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the results as CSV");
   app.add_option("--json", json_path, "also write the results as JSON");
-  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
+  const int parsed = torus::train::parse_command_line(app, argc, argv);
+  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
+    return f.status - 1;
+  options.world = &world;
   if (!prefixes_text.empty()) {
     try {
       for (const nn::CircleLevel& l : nn::parse_circle_levels(prefixes_text, "", int64_t(1) << 30)) options.prefixes.push_back(l.circles);
@@ -148,7 +163,7 @@ int main(int argc, char** argv) {
     options.centre_on_support = true;
     options.queries_per_class = 0;
   }
-  try {
+  const auto evaluate = [&]() -> int {
     set_num_threads(options.threads);
     if (!dir.empty()) {
       const std::string meta_head = eval::embedding_folder_head(dir);
@@ -156,16 +171,23 @@ int main(int argc, char** argv) {
       files = eval::embedding_folder_files(dir);
     } else if (files.queries.empty() || files.query_labels.empty() || files.references.empty() ||
                files.reference_labels.empty() || head.empty() || files.few_shot.empty() != files.few_shot_labels.empty()) {
-      std::fprintf(stderr, "torus-eval: give --embeddings DIR, or all of --queries --query-labels --references "
-                           "--reference-labels --head (and --few-shot with --few-shot-labels)\n");
+      if (world.rank() == 0)
+        std::fprintf(stderr, "torus-eval: give --embeddings DIR, or all of --queries --query-labels --references "
+                             "--reference-labels --head (and --few-shot with --few-shot-labels)\n");
       return 2;
     }
     const nn::HeadMode mode = nn::parse_head_mode(head);
     const eval::Measures m = eval::measure_embeddings(eval::load_evaluation_set(files, mode), mode, options);
+    if (world.rank() != 0) return 0;
     print_measures(head, m);
     if (!json_path.empty()) nn::io::write_file_atomic(json_path, measures_json(head, m).dump(2) + "\n");
     if (!csv_path.empty()) nn::io::write_file_atomic(csv_path, measures_csv(head, m));
     return 0;
+  };
+  // A failure only some ranks meet (a file they cannot read) ends them all with its message.
+  if (world.size() > 1) return dist::run_or_abort(world, evaluate);
+  try {
+    return evaluate();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "torus-eval: %s\n", e.what());
     return 1;

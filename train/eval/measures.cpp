@@ -7,6 +7,7 @@
 #include "nn/matryoshka.hpp"
 #include "train/elapsed.hpp"
 #include "train/eval/evaluated_space.hpp"
+#include "train/eval/sharded_search.hpp"
 
 #include <cmath>
 #include <set>
@@ -36,6 +37,26 @@ FewShotMeasure few_shot_measure(const RowMatrix& eq, const geometry::CodeMatrix*
   }
   return m;
 }
+// The fraction of queries whose nearest reference shares their label: by inner product in the
+// evaluated space, or (codes) by circular L1 on uint8 codes, the search spread over the ranks.
+double sharded_precision_at_1(const dist::Communicator& world, const RowMatrix& q, const std::vector<int>& query_labels,
+                              const RowMatrix& r, const std::vector<int>& reference_labels, int threads) {
+  if (world.size() == 1) return precision_at_1(q, query_labels, r, reference_labels, threads);
+  const std::vector<int64_t> nearest = sharded_nearest<float>(world, q.rows(), r.rows(), true, [&](int64_t first, int64_t count) {
+    return geometry::knn_inner_product(q, r.middleRows(first, count), 1, threads);
+  });
+  return label_match_rate(Eigen::Map<const geometry::RowMatrix<int64_t>>(nearest.data(), q.rows(), 1), query_labels,
+                          reference_labels);
+}
+
+double sharded_code_precision_at_1(const dist::Communicator& world, const geometry::CodeMatrix& q, const std::vector<int>& query_labels,
+                                   const geometry::CodeMatrix& r, const std::vector<int>& reference_labels, int threads) {
+  const std::vector<int64_t> nearest = sharded_nearest<std::int32_t>(world, q.rows(), r.rows(), false, [&](int64_t first, int64_t count) {
+    return geometry::knn_circular_l1(q, r.middleRows(first, count), 1, threads);
+  });
+  return label_match_rate(Eigen::Map<const geometry::RowMatrix<int64_t>>(nearest.data(), q.rows(), 1), query_labels,
+                          reference_labels);
+}
 }  // namespace
 
 Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const MeasureOptions& o) {
@@ -47,9 +68,11 @@ Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const M
   m.few_shot_set = set.has_few_shot() ? "few-shot split" : "queries";
   m.few_shot_rows = fs.x.rows();
   m.ways = ways_for(o, fs.labels);
+  const dist::SingleProcess alone;
+  const dist::Communicator& world = o.world ? *o.world : alone;
   const auto t0 = std::chrono::steady_clock::now();
   const RowMatrix eq = evaluated_space(q.x, mode), er = evaluated_space(r.x, mode);
-  if (m.has_precision) m.precision_at_1 = precision_at_1(eq, q.labels, er, r.labels, o.threads);
+  if (m.has_precision) m.precision_at_1 = sharded_precision_at_1(world, eq, q.labels, er, r.labels, o.threads);
   m.search_seconds = train::seconds_since(t0);
   const RowMatrix ef = set.has_few_shot() ? evaluated_space(fs.x, mode) : RowMatrix();
   RowMatrix all(eq.rows() + er.rows() + ef.rows(), er.cols());
@@ -72,10 +95,10 @@ Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const M
       const int64_t columns = mode == nn::HeadMode::torusN ? 2 * k : k;
       PrefixPrecision p;
       p.circles = k;
-      p.float_precision_at_1 = precision_at_1(evaluated_space(q.x.leftCols(columns), mode), q.labels,
-                                              evaluated_space(r.x.leftCols(columns), mode), r.labels, o.threads);
+      p.float_precision_at_1 = sharded_precision_at_1(world, evaluated_space(q.x.leftCols(columns), mode), q.labels,
+                                                      evaluated_space(r.x.leftCols(columns), mode), r.labels, o.threads);
       const geometry::CodeMatrix cq = geometry::encode_angles<float>(uq.leftCols(k)), cr = geometry::encode_angles<float>(ur.leftCols(k));
-      p.code_precision_at_1 = label_match_rate(geometry::knn_circular_l1(cq, cr, 1, o.threads).indices, q.labels, r.labels);
+      p.code_precision_at_1 = sharded_code_precision_at_1(world, cq, q.labels, cr, r.labels, o.threads);
       m.prefixes.push_back(p);
     }
   }

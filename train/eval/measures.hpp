@@ -6,6 +6,7 @@
 // binary's job.
 #pragma once
 
+#include "nn/dist/communicator.hpp"
 #include "train/eval/few_shot.hpp"
 #include "train/eval/labelled_embeddings.hpp"
 
@@ -22,6 +23,10 @@ struct MeasureOptions {
   int threads = 1;
   bool centre_on_support = false;  // the bioacoustic protocol's L2 normalisation and support centring
   std::vector<int64_t> prefixes;   // torus heads: also precision@1 of the first k circles, for each k
+  // Under mpirun: the nearest-neighbour searches (precision@1, the prefixes') spread over these
+  // ranks, each searching its part of the references (sharded_search.hpp); every rank gets the
+  // same measures, equal to one process's. Null: this process alone.
+  const dist::Communicator* world = nullptr;
 };
 
 // Precision@1 of the embeddings cut after their first `circles` circles (a Matryoshka prefix):

@@ -4,7 +4,10 @@
 // Columns: bits per vector, precision@1, circular variance and entropy of queries and references
 // together (in the evaluated space of the dequantised vectors), distinct codes, queries/s of the
 // search alone. --plot draws bits per vector against precision@1 (and the same as SVG beside it).
+// Under mpirun (or srun) every search is spread over the ranks, each searching its part of the
+// references; rank 0 prints the table one process would (queries/s then counts all the ranks).
 #include "datasets/image_file.hpp"
+#include "nn/dist/communicator.hpp"
 #include "nn/head_mode.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "train/eval/evaluated_space.hpp"
@@ -21,6 +24,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <optional>
 
 using namespace torus;
 
@@ -103,6 +107,15 @@ nlohmann::json table_json(const std::vector<eval::QuantRow>& rows) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under mpirun (or srun) every search of the table is spread over the ranks; rank 0 prints.
+  std::optional<dist::Session> session;
+  try {
+    session.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "torus-quant-eval: %s\n", e.what());
+    return 1;
+  }
+  const dist::Communicator& world = session->world();
   CLI::App app{"Prints the quantisation table (method.md 9 and 12) of torus-embed's embeddings."};
   std::string dir, head, csv_path, json_path, plot_path;
   int threads = 2;
@@ -115,17 +128,21 @@ int main(int argc, char** argv) {
       ->check([](const std::string& p) {
         return p.size() > 4 && p.compare(p.size() - 4, 4, ".png") == 0 ? std::string() : "must end in .png, got " + p;
       });
-  if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
-  try {
+  const int parsed = torus::train::parse_command_line(app, argc, argv);
+  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
+    return f.status - 1;
+  const auto tabulate = [&]() -> int {
     const nn::HeadMode mode = resolve_head(dir, head);
     const eval::EvaluationSet set = eval::load_evaluation_set(eval::embedding_folder_files(dir), mode);
     if (!set.has_queries())
       throw datasets::DataError(dir + "/meta.json: no test split; torus-quant-eval measures test queries against training "
                                 "references (embed a run with data.test_path)");
-    const std::vector<eval::QuantRow> rows = eval::quantisation_table(set, mode, threads, stderr);
+    const std::vector<eval::QuantRow> rows = eval::quantisation_table(set, mode, threads, world.rank() == 0 ? stderr : nullptr, &world);
+    if (world.rank() != 0) return 0;
     const int64_t D = set.queries.x.cols(), queries = set.queries.x.rows(), references = set.references.x.rows();
-    std::printf("%s D%lld: %lld test queries against %lld training references, %d threads\n", head.c_str(),
-                static_cast<long long>(D), static_cast<long long>(queries), static_cast<long long>(references), threads);
+    std::printf("%s D%lld: %lld test queries against %lld training references, %d threads%s\n", head.c_str(),
+                static_cast<long long>(D), static_cast<long long>(queries), static_cast<long long>(references), threads,
+                world.size() > 1 ? (" x " + std::to_string(world.size()) + " ranks").c_str() : "");
     print_table(rows);
     if (!csv_path.empty()) nn::io::write_file_atomic(csv_path, table_csv(rows));
     if (!plot_path.empty()) write_table_plot(plot_path, head, D, rows);
@@ -135,6 +152,11 @@ int main(int argc, char** argv) {
                                                           {"rows", table_json(rows)}}
                                                    .dump(2) + "\n");
     return 0;
+  };
+  // A failure only some ranks meet (a file they cannot read) ends them all with its message.
+  if (world.size() > 1) return dist::run_or_abort(world, tabulate);
+  try {
+    return tabulate();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "torus-quant-eval: %s\n", e.what());
     return 1;

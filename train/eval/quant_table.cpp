@@ -1,5 +1,7 @@
 #include "train/eval/quant_table.hpp"
 
+#include "train/eval/sharded_search.hpp"
+
 #include "geometry/circular_pq.hpp"
 #include "geometry/circular_stats.hpp"
 #include "geometry/code_search.hpp"
@@ -49,8 +51,8 @@ double seconds_of(F&& search) {
 // One table, built row by row in the order the header lists.
 class TableBuilder {
  public:
-  TableBuilder(const EvaluationSet& set, nn::HeadMode mode, int threads, std::FILE* log)
-      : Q_(set.queries), R_(set.references), mode_(mode), torus_(mode != nn::HeadMode::sphere), threads_(threads),
+  TableBuilder(const EvaluationSet& set, nn::HeadMode mode, int threads, std::FILE* log, const dist::Communicator& world)
+      : Q_(set.queries), R_(set.references), mode_(mode), torus_(mode != nn::HeadMode::sphere), threads_(threads), world_(world),
         log_(log), uq_(quantisation_space(Q_.x, mode)), ur_(quantisation_space(R_.x, mode)), dims_(uq_.cols()),
         N_(Q_.x.rows() + R_.x.rows()) {}
 
@@ -80,6 +82,16 @@ class TableBuilder {
   }
   template <typename Knn>
   double precision(const Knn& knn) const { return label_match_rate(knn.indices, Q_.labels, R_.labels); }
+  // Each query's nearest reference, the search spread over the ranks: search(first, count) is the
+  // single-process top-1 search against references [first, first + count) (sharded_search.hpp).
+  template <typename S, typename Search>
+  geometry::KnnResult<S> nearest(bool larger_is_nearer, Search&& search) const {
+    const std::vector<int64_t> ids = sharded_nearest<S>(world_, Q_.x.rows(), R_.x.rows(), larger_is_nearer,
+                                                        std::function<geometry::KnnResult<S>(int64_t, int64_t)>(search));
+    geometry::KnnResult<S> out;
+    out.indices = Eigen::Map<const geometry::RowMatrix<int64_t>>(ids.data(), Q_.x.rows(), 1);
+    return out;
+  }
   void inner_product_row(const std::string& name, int bits, const Mat& eq, const Mat& er, const Mat& uq, const Mat& ur,
                          const CodeMatrix* codes, int code_bits);
   template <typename Train, typename Search>
@@ -92,6 +104,7 @@ class TableBuilder {
   const nn::HeadMode mode_;
   const bool torus_;
   const int threads_;
+  const dist::Communicator& world_;
   std::FILE* const log_;
   const Mat uq_, ur_;     // the quantisation space: angles (torus) or z (sphere)
   const int64_t dims_;    // K circles, or D sphere coordinates
@@ -103,7 +116,9 @@ void TableBuilder::inner_product_row(const std::string& name, int bits, const Ma
                                      const Mat& ur, const CodeMatrix* codes, int code_bits) {
   geometry::KnnResult<float> knn;
   QuantRow r{name, bits};
-  r.queries_per_s = seconds_of([&] { knn = geometry::knn_inner_product(eq, er, 1, threads_); });
+  r.queries_per_s = seconds_of([&] {
+    knn = nearest<float>(true, [&](int64_t f, int64_t c) { return geometry::knn_inner_product(eq, er.middleRows(f, c), 1, threads_); });
+  });
   r.precision_at_1 = precision(knn);
   r.circular_variance = circvar(uq, ur);
   if (codes) {
@@ -151,7 +166,9 @@ void TableBuilder::one_bit_row() {
   const auto bq = geometry::one_bit_codes<float>(grid1, sq), br = geometry::one_bit_codes<float>(grid1, sr);
   geometry::KnnResult<int32_t> knn;
   QuantRow r{"1bit", int(sq.cols())};
-  r.queries_per_s = seconds_of([&] { knn = geometry::knn_hamming(bq, br, 1, threads_); });
+  r.queries_per_s = seconds_of([&] {
+    knn = nearest<int32_t>(false, [&](int64_t f, int64_t c) { return geometry::knn_hamming(bq, br.middleRows(f, c), 1, threads_); });
+  });
   r.precision_at_1 = precision(knn);
   const CodeMatrix bits = stack(geometry::unpack_bits(bq, sq.cols()), geometry::unpack_bits(br, sr.cols()));
   const Mat signs = bits.cast<float>().array() * 2 - 1;  // each bit as +-1: the code's own geometry
@@ -185,7 +202,9 @@ void TableBuilder::pq_rows(const std::string& prefix, const Mat& rs, const Mat& 
     const CodeMatrix pr = pq.encode(rs, threads_), pqq = pq.encode(qs, threads_);
     geometry::KnnResult<float> knn;
     QuantRow r{name, M * bits};
-    r.queries_per_s = seconds_of([&] { knn = search(pq, qs, pr); });
+    r.queries_per_s = seconds_of([&] {
+      knn = nearest<float>(false, [&](int64_t f, int64_t c) { return search(pq, qs, pr.middleRows(f, c)); });
+    });
     r.precision_at_1 = precision(knn);
     // decoded back to [0, 1): angles for the torus, grid values for the sphere
     const Mat dq = pq.decode(pqq) * to_unit, dr = pq.decode(pr) * to_unit;
@@ -203,7 +222,7 @@ void TableBuilder::product_quantiser_rows() {
   km.threads = threads_;
   pq_rows(
       "pq", er8, eq8, [&](const Mat& x, int M, int bits) { return geometry::ProductQuantizer::train(x, M, bits, km); },
-      [&](const auto& pq, const Mat& q, const CodeMatrix& codes) { return geometry::knn_pq(pq, q, codes, 1, threads_); },
+      [&](const auto& pq, const Mat& q, const Eigen::Ref<const CodeMatrix>& codes) { return geometry::knn_pq(pq, q, codes, 1, threads_); },
       1.0f / 256.0f);
 }
 
@@ -218,9 +237,11 @@ void TableBuilder::torus_code_rows() {
     geometry::KnnResult<int32_t> knn;
     QuantRow r{name, int(8 * dims_)};
     r.queries_per_s = seconds_of([&] {
-      knn = name == "u8-lut"  ? geometry::knn_cosine_lut(cq, cr, lut, 1, threads_)
-            : name == "u8-l1" ? geometry::knn_circular_l1(cq, cr, 1, threads_)
-                              : geometry::knn_cosine_dot(cq, cr, lut, 1, threads_);
+      knn = nearest<int32_t>(name != "u8-l1", [&](int64_t f, int64_t c) {
+        return name == "u8-lut"  ? geometry::knn_cosine_lut(cq, cr.middleRows(f, c), lut, 1, threads_)
+               : name == "u8-l1" ? geometry::knn_circular_l1(cq, cr.middleRows(f, c), 1, threads_)
+                                 : geometry::knn_cosine_dot(cq, cr.middleRows(f, c), lut, 1, threads_);
+      });
     });
     r.precision_at_1 = precision(knn);
     r.circular_variance = circvar(dq, dr);
@@ -232,13 +253,17 @@ void TableBuilder::torus_code_rows() {
   pq_rows(
       "cpq", ur_, uq_,
       [&](const Mat& x, int M, int bits) { return geometry::CircularProductQuantizer::train(x, M, bits, km); },
-      [&](const auto& pq, const Mat& q, const CodeMatrix& codes) { return geometry::knn_circular_pq(pq, q, codes, 1, threads_); },
+      [&](const auto& pq, const Mat& q, const Eigen::Ref<const CodeMatrix>& codes) {
+        return geometry::knn_circular_pq(pq, q, codes, 1, threads_);
+      },
       1.0f);
 }
 }  // namespace
 
-std::vector<QuantRow> quantisation_table(const EvaluationSet& set, nn::HeadMode mode, int threads, std::FILE* log) {
-  TableBuilder table(set, mode, threads, log);  // quantisation_space refuses heads without a table
+std::vector<QuantRow> quantisation_table(const EvaluationSet& set, nn::HeadMode mode, int threads, std::FILE* log,
+                                         const dist::Communicator* world) {
+  const dist::SingleProcess alone;
+  TableBuilder table(set, mode, threads, log, world ? *world : alone);  // quantisation_space refuses heads without a table
   table.float_rows();
   table.grid8_row();
   table.one_bit_row();

@@ -18,6 +18,7 @@
 // Printing and writing files is the binary's job.
 #pragma once
 
+#include "nn/dist/communicator.hpp"
 #include "train/eval/labelled_embeddings.hpp"
 
 #include <cstdint>
@@ -39,6 +40,10 @@ struct QuantRow {
 
 // Every row for `mode` (sphere, torusN or torusC; others throw). `log` (may be null) gets a line
 // per row done or skipped (a product quantiser whose sub-quantisers do not divide the width).
-std::vector<QuantRow> quantisation_table(const EvaluationSet& set, nn::HeadMode mode, int threads, std::FILE* log);
+// world (under mpirun): every search spread over the ranks, each searching its part of the
+// references; the quantisers are fitted on all of them by every rank alike, so every rank's table
+// equals one process's (queries_per_s then counts the ranks' searches and the merge together).
+std::vector<QuantRow> quantisation_table(const EvaluationSet& set, nn::HeadMode mode, int threads, std::FILE* log,
+                                         const dist::Communicator* world = nullptr);
 
 }  // namespace torus::eval

@@ -73,13 +73,10 @@ geometry::CodeSearchResult sharded_search(const dist::Communicator& world, const
   if (world.size() == 1) return index.search(q, k, threads);
   // Parts of whole blocks of kPartRows (the last one short), so every score is bit for bit the
   // single-process one; with fewer blocks than ranks some ranks search nothing.
-  const int64_t blocks = (index.size() + CodeIndex::kPartRows - 1) / CodeIndex::kPartRows;
-  const datasets::BatchPart mine = datasets::batch_part(blocks, world.rank(), world.size());
-  const int64_t first = mine.first * CodeIndex::kPartRows;
-  const int64_t count = std::min(index.size(), (mine.first + mine.count) * CodeIndex::kPartRows) - first;
+  const datasets::BatchPart mine = datasets::block_part(index.size(), CodeIndex::kPartRows, world.rank(), world.size());
   dist::TopK part{geometry::RowMatrix<int64_t>(q.rows(), 0), geometry::RowMatrix<double>(q.rows(), 0)};
-  if (count > 0) {
-    geometry::CodeSearchResult r = index.part(first, count).search(q, int(std::min<int64_t>(k, count)), threads);
+  if (mine.count > 0) {
+    geometry::CodeSearchResult r = index.part(mine.first, mine.count).search(q, int(std::min<int64_t>(k, mine.count)), threads);
     part = {std::move(r.ids), std::move(r.scores)};
   }
   const dist::TopK merged = dist::merge_sharded_top_k(world, part, k, index.larger_is_nearer());
