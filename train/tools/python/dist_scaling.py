@@ -46,7 +46,10 @@ def main():
         t_c = min(r["ms_per_step"] for r in one) / 1e3
         # Bytes per step: the gradient (4 bytes a parameter) and the gathered features (every rank's).
         P = 4 * many[0]["parameters"]
-        G = many[0]["bytes_forward_backward"] / 2 * many[0]["ranks"]  # sent per rank (gather + its backward's reduce) -> all ranks' features
+        # A rank sends its own features into the gather (G / R) and the whole batch's feature
+        # gradient into the backward's allreduce (G): G (1 + 1/R) bytes.
+        R0 = many[0]["ranks"]
+        G = many[0]["bytes_forward_backward"] / (1 + 1 / R0)
         print(f"\n{arch}, global batch {one[0]['batch']}: one rank's step {1e3 * t_c:.1f} ms, "
               f"gradient {P / 1e6:.2f} MB, gathered features {G / 1e3:.1f} kB per step\n")
         head = "| ranks |" + "".join(f" {link} {'overlapped' if o else 'after backward'} ms (speed-up) |"
