@@ -102,6 +102,9 @@ try:
         if code == 0 and code2 == 0:
             e = json.load(open(f"{tmp}/eval{ranks}.json"))
             e.pop("search_seconds")
+            for p in e.get("prefixes", []):  # times
+                for key in ("queries_per_s", "full_code_queries_per_s"):
+                    p.get("two_stage", {}).pop(key, None)
             q = [{k: v for k, v in row.items() if k != "queries_per_s"} for row in json.load(open(f"{tmp}/quant{ranks}.json"))["rows"]]
             reports[ranks] = (e, q)
     if 1 in reports:

@@ -53,6 +53,10 @@ void print_measures(const std::string& head, const eval::Measures& m) {
     const std::string key = "precision@1 first " + std::to_string(p.circles) + (p.circles == 1 ? " circle" : " circles");
     std::printf("%-28s %.4f (u8 codes, %lld bytes per item: %.4f)\n", key.c_str(), p.float_precision_at_1,
                 static_cast<long long>(p.circles), p.code_precision_at_1);
+    if (p.two_stage)
+      std::printf("%-28s %.4f, recall@1 %.4f of the full-code search; %.0f queries/s (full codes %.0f)\n",
+                  ("  then all, shortlist " + std::to_string(p.shortlist)).c_str(), p.two_stage_precision_at_1,
+                  p.two_stage_recall_at_1, p.two_stage_queries_per_s, p.full_code_queries_per_s);
   }
   std::printf("%-28s %.4f\n", "circular variance", m.circular_variance);
   std::printf("%-28s %.4f (max ln N = %.4f)\n", "entropy (nats)", m.entropy_nats, m.max_entropy_nats);
@@ -66,9 +70,15 @@ nlohmann::json measures_json(const std::string& head, const eval::Measures& m) {
                         {"search_seconds", m.search_seconds}, {"few_shot_set", m.few_shot_set}, {"few_shot_rows", m.few_shot_rows},
                         {"circular_variance", m.circular_variance}, {"entropy_nats", m.entropy_nats},
                         {"max_entropy_nats", m.max_entropy_nats}, {"distinct_rows", m.distinct_rows}};
-  for (const eval::PrefixPrecision& p : m.prefixes)
-    out["prefixes"].push_back({{"circles", p.circles}, {"bytes_per_item", p.circles},
-                               {"precision_at_1", p.float_precision_at_1}, {"code_precision_at_1", p.code_precision_at_1}});
+  for (const eval::PrefixPrecision& p : m.prefixes) {
+    nlohmann::json entry = {{"circles", p.circles}, {"bytes_per_item", p.circles}, {"precision_at_1", p.float_precision_at_1},
+                            {"code_precision_at_1", p.code_precision_at_1}};
+    if (p.two_stage)
+      entry["two_stage"] = {{"shortlist", p.shortlist}, {"precision_at_1", p.two_stage_precision_at_1},
+                            {"recall_at_1", p.two_stage_recall_at_1}, {"queries_per_s", p.two_stage_queries_per_s},
+                            {"full_code_queries_per_s", p.full_code_queries_per_s}};
+    out["prefixes"].push_back(entry);
+  }
   for (const auto* measures : {&m.few_shot, &m.few_shot_codes})
     for (const eval::FewShotMeasure& f : *measures)
       if (f.measured)
@@ -97,6 +107,11 @@ std::string measures_csv(const std::string& head, const eval::Measures& m) {
     header += "," + stem + "_precision_at_1," + stem + "_code_precision_at_1";
     std::snprintf(buf, sizeof buf, ",%.6f,%.6f", p.float_precision_at_1, p.code_precision_at_1);
     row += buf;
+    if (p.two_stage) {
+      header += "," + stem + "_two_stage_precision_at_1," + stem + "_two_stage_recall_at_1";
+      std::snprintf(buf, sizeof buf, ",%.6f,%.6f", p.two_stage_precision_at_1, p.two_stage_recall_at_1);
+      row += buf;
+    }
   }
   header += ",circular_variance,entropy_nats,distinct_rows\n";
   std::snprintf(buf, sizeof buf, ",%.6f,%.6f,%lld\n", m.circular_variance, m.entropy_nats,
@@ -144,6 +159,11 @@ int main(int argc, char** argv) {
   std::string prefixes_text;
   app.add_option("--prefixes", prefixes_text,
                  "torus heads: also precision@1 of the first k circles for each k, \"1,2,4\" (Matryoshka codes cut after k bytes)");
+  app.add_option("--shortlist", options.shortlist,
+                 "with --prefixes: also search in two stages, this many candidates by each shorter prefix's codes re-ranked "
+                 "by the full codes (0: not)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   app.add_option("--threads", options.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the results as CSV");
   app.add_option("--json", json_path, "also write the results as JSON");

@@ -3,6 +3,7 @@
 #include "geometry/circular_stats.hpp"
 #include "geometry/code_stats.hpp"
 #include "geometry/code_search.hpp"
+#include "geometry/two_stage_search.hpp"
 #include "geometry/uint8_codes.hpp"
 #include "nn/matryoshka.hpp"
 #include "train/elapsed.hpp"
@@ -89,6 +90,16 @@ Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const M
     if (!m.has_precision) throw std::invalid_argument("prefix precision@1 needs queries (a test split)");
     const int64_t circles = nn::head_circles(mode, m.dim);  // throws for the heads without circles
     const RowMatrix uq = torus_angles(q.x, mode), ur = torus_angles(r.x, mode);
+    // The full codes' one-stage search, which the two-stage search is measured against.
+    const geometry::CodeMatrix cq_full = geometry::encode_angles<float>(uq), cr_full = geometry::encode_angles<float>(ur);
+    geometry::KnnResult<std::int32_t> full;
+    double full_seconds = 0;
+    const int shortlist = int(std::min<int64_t>(o.shortlist, r.x.rows()));
+    if (shortlist > 0) {
+      const auto t_full = std::chrono::steady_clock::now();
+      full = geometry::knn_circular_l1(cq_full, cr_full, 1, o.threads);
+      full_seconds = train::seconds_since(t_full);
+    }
     for (const int64_t k : o.prefixes) {
       if (k < 1 || k > circles)
         throw std::invalid_argument("prefix of " + std::to_string(k) + " circles, expected 1 to " + std::to_string(circles));
@@ -99,6 +110,19 @@ Measures measure_embeddings(const EvaluationSet& set, nn::HeadMode mode, const M
                                                       evaluated_space(r.x.leftCols(columns), mode), r.labels, o.threads);
       const geometry::CodeMatrix cq = geometry::encode_angles<float>(uq.leftCols(k)), cr = geometry::encode_angles<float>(ur.leftCols(k));
       p.code_precision_at_1 = sharded_code_precision_at_1(world, cq, q.labels, cr, r.labels, o.threads);
+      if (shortlist > 0 && k < circles) {
+        const auto t0_two = std::chrono::steady_clock::now();
+        const geometry::KnnResult<std::int32_t> two = geometry::knn_two_stage_l1(cq_full, cr_full, int(k), shortlist, 1, o.threads);
+        const double seconds = train::seconds_since(t0_two);
+        int64_t found = 0;
+        for (Eigen::Index i = 0; i < two.scores.rows(); ++i) found += two.scores(i, 0) == full.scores(i, 0);
+        p.two_stage = true;
+        p.shortlist = shortlist;
+        p.two_stage_precision_at_1 = label_match_rate(two.indices, q.labels, r.labels);
+        p.two_stage_recall_at_1 = double(found) / double(two.scores.rows());
+        p.two_stage_queries_per_s = double(q.x.rows()) / std::max(seconds, 1e-9);
+        p.full_code_queries_per_s = double(q.x.rows()) / std::max(full_seconds, 1e-9);
+      }
       m.prefixes.push_back(p);
     }
   }

@@ -23,6 +23,9 @@ struct MeasureOptions {
   int threads = 1;
   bool centre_on_support = false;  // the bioacoustic protocol's L2 normalisation and support centring
   std::vector<int64_t> prefixes;   // torus heads: also precision@1 of the first k circles, for each k
+  // With prefixes: each prefix shorter than the code also searched in two stages, a shortlist of
+  // this many by the prefix codes re-ranked by the full codes (0: not measured).
+  int shortlist = 100;
   // Under mpirun: the nearest-neighbour searches (precision@1, the prefixes') spread over these
   // ranks, each searching its part of the references (sharded_search.hpp); every rank gets the
   // same measures, equal to one process's. Null: this process alone.
@@ -35,6 +38,13 @@ struct MeasureOptions {
 struct PrefixPrecision {
   int64_t circles = 0;
   double float_precision_at_1 = 0, code_precision_at_1 = 0;
+  // The two-stage search (geometry/two_stage_search.hpp) when measured: its precision@1, the
+  // fraction of queries whose nearest reference it finds at the full-code search's distance (its
+  // recall@1 against that search), and queries per second of it and of the full-code search.
+  bool two_stage = false;
+  int shortlist = 0;
+  double two_stage_precision_at_1 = 0, two_stage_recall_at_1 = 0;
+  double two_stage_queries_per_s = 0, full_code_queries_per_s = 0;
 };
 
 struct FewShotMeasure {
