@@ -1,4 +1,5 @@
 #include "train/export/audio_export.hpp"
+#include "train/export/circle_prefix.hpp"
 
 #include "nn/io/atomic_file.hpp"
 #include "nn/io/checkpoint.hpp"
@@ -162,7 +163,10 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
   auto net = load_audio_cnn(run, ck_path, ck);
   say(log, "checkpoint " + ck_path + " (epoch " + std::to_string(ck.epoch) + "), audio CNN width " + std::to_string(run.width) +
                ", D = " + std::to_string(run.dim));
-  const AudioCnnWeights weights = audio_cnn_weights(*net, run.input.log_mel.n_mels, run.input.crop_frames, run.width, run.dim);
+  AudioCnnWeights weights = audio_cnn_weights(*net, run.input.log_mel.n_mels, run.input.crop_frames, run.width, run.dim);
+  const std::string prefix_note = keep_first_circles(weights.shape.dim, weights.fc2_w, weights.fc2_b, o.circles,
+                                                          weights.shape.hidden);
+  if (!prefix_note.empty()) say(log, prefix_note);
 
   const int n_cal = std::min(o.calibration, 128);
   std::string crops_text;
@@ -181,7 +185,7 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
   golden.pcm = calibration_crops(run.config, run.input, golden.count, 7, golden_text, nullptr);
   golden.codes = audio_int_codes(model, golden.pcm, o.threads);
   golden.float_codes = audio_float_codes(run.input, weights, golden.pcm, o.threads);
-  Provenance prov{run.config_text, ck_path, run.seed, ck.epoch, ck.step, calibration_text, {}};
+  Provenance prov{run.config_text, ck_path, run.seed, ck.epoch, ck.step, calibration_text, {}, prefix_note};
   const GeneratedC code = generate_audio_c(model, prov, golden, o.prefix);
 
   const std::string out_dir = o.out_dir.empty() ? o.run_dir + "/export" : o.out_dir;
@@ -202,7 +206,7 @@ ExportResult run_audio_export(const ExportOptions& o, std::FILE* log) {
   if (cc.empty()) throw ExportError("--check: no C compiler found (set CC or install gcc)");
   std::string tmpl = (fs::temp_directory_path() / "torus-export-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw ExportError("--check: cannot create a temporary folder in " + fs::temp_directory_path().string());
-  const int K = run.dim / 2;
+  const int K = weights.shape.dim / 2;  // the codes the C emits (fewer than the run's with --circles)
   std::string test_text;
   const std::vector<std::int16_t> test = calibration_crops(run.config, run.input, 32, 99, test_text, nullptr);
   nlohmann::json report;

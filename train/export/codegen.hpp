@@ -32,6 +32,7 @@ struct Provenance {
   std::int64_t seed = 0, epoch = 0, step = 0;
   std::string calibration;  // how activation ranges were chosen, for the header's comment
   InputNormalization normalization;  // folded into conv1; stated in the header
+  std::string prefix_note;  // a Matryoshka prefix export: which circles it keeps ("" when all)
 };
 
 struct GoldenVectors {

@@ -58,7 +58,9 @@ std::string resource_defines(const ResourceBudget& r) {
 std::string provenance_lines(const Provenance& p) {
   std::ostringstream h;
   h << "   Provenance: checkpoint " << comment_safe(p.checkpoint) << ", epoch " << p.epoch << ", step " << p.step
-    << ", seed " << p.seed << ".\n   Calibration: " << comment_safe(p.calibration) << ".\n\n"
+    << ", seed " << p.seed << ".\n   Calibration: " << comment_safe(p.calibration) << ".\n\n";
+  if (!p.prefix_note.empty()) h << "   " << comment_safe(p.prefix_note) << "\n\n";
+  h
     << "   The run's config.toml:\n\n" << comment_safe(p.config_toml) << "\n*/\n";
   return h.str();
 }

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--prefix", o.prefix, "C identifier leading every generated name and file")->capture_default_str();
   app.add_flag("--check", o.check, "compile the C, run it on the test split (audio_cnn: 32 synthetic crops), compare; writes check.json (NAME_check.json)");
+  app.add_option("--circles", o.circles,
+                 "emit only the first K codes (a Matryoshka prefix of the run's D/2 circles; 0: all of them)")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
   try {

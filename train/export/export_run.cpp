@@ -1,5 +1,7 @@
 #include "train/export/export_run.hpp"
 
+#include "train/export/circle_prefix.hpp"
+
 #include "autodiff/parallel.hpp"
 #include "geometry/uint8_codes.hpp"
 #include "nn/io/atomic_file.hpp"
@@ -148,8 +150,9 @@ void compare_with_float(const CheckInputs& in, const std::vector<std::uint8_t>& 
   // The float model's codes: torus_angles of its z, quantised as the integer codes are.
   const eval::RowMatrix z_test = embed_split(in.src.model, in.test, in.normalization);
   const eval::RowMatrix z_train = embed_split(in.src.model, in.train, in.normalization);
-  const geometry::CodeMatrix float_test = geometry::encode_angles<float>(eval::torus_angles(z_test, in.src.model.mode));
-  const geometry::CodeMatrix float_train = geometry::encode_angles<float>(eval::torus_angles(z_train, in.src.model.mode));
+  // A prefix export (--circles) is compared with the float model's first K circles.
+  const geometry::CodeMatrix float_test = geometry::encode_angles<float>(eval::torus_angles(z_test, in.src.model.mode)).leftCols(K);
+  const geometry::CodeMatrix float_train = geometry::encode_angles<float>(eval::torus_angles(z_train, in.src.model.mode)).leftCols(K);
   const std::vector<std::uint8_t> float_test_v(float_test.data(), float_test.data() + float_test.size());
   const std::vector<int>&ql = in.test.labels(), &rl = in.train.labels();
   // Code similarity by the cosine table; the int16 table (A = 32767) is the headline: with the int8
@@ -157,7 +160,7 @@ void compare_with_float(const CheckInputs& in, const std::vector<std::uint8_t>& 
   const geometry::CodeMatrix int_test_m = as_matrix(cpp_test, K), int_train_m = as_matrix(cpp_train, K);
   report["int_vs_float_identical_fraction"] = identical_fraction(cpp_test, float_test_v);
   report["int_vs_float_within_one_step_fraction"] = within_steps_fraction(cpp_test, float_test_v, 1);
-  report["precision_at_1_float"] = eval::precision_at_1(z_test, ql, z_train, rl, in.threads);
+  report["precision_at_1_float"] = eval::precision_at_1(z_test.leftCols(2 * K), ql, z_train.leftCols(2 * K), rl, in.threads);
   report["precision_at_1_float_codes"] = code_precision_at_1(float_test, ql, float_train, rl, in.threads, 32767);
   report["precision_at_1_int_codes"] = code_precision_at_1(int_test_m, ql, int_train_m, rl, in.threads, 32767);
   report["precision_at_1_lut_amplitude"] = 32767;
@@ -280,7 +283,9 @@ ExportResult run_export(const ExportOptions& o, std::FILE* log) {
     throw ExportError(src.config_path + ": data.dataset = " + src.config.dataset + " does not give 1x28x28 images");
   const datasets::AugmentConfig normalization = dataset_normalization(src.config);
   const InputNormalization norm{normalization.mean.at(0), normalization.std.at(0)};
-  const ConvNetWeights weights = convnet_weights(*src.net);
+  ConvNetWeights weights = convnet_weights(*src.net);
+  const std::string prefix_note = keep_first_circles(weights.dim, weights.fc2_w, weights.fc2_b, o.circles, kHidden);
+  if (!prefix_note.empty()) say(log, prefix_note);
   std::string calibration_text;
   const Int8ConvNet qnet = calibrate(weights, norm, train, o, calibration_text);
   say(log, "calibrated: " + calibration_text);
@@ -291,7 +296,7 @@ ExportResult run_export(const ExportOptions& o, std::FILE* log) {
   golden.pixels.assign(test.images.pixels.begin(), test.images.pixels.begin() + int64_t(golden.count) * kPixels);
   golden.codes = int8_codes(qnet, test.images, golden.count);
   const Provenance prov{nn::io::read_file(src.config_path), src.ck_path, src.config.seed, src.ck.epoch, src.ck.step,
-                        calibration_text, norm};
+                        calibration_text, norm, prefix_note};
   const GeneratedC code = generate_c(qnet, prov, golden, o.prefix);
 
   const std::string out_dir = o.out_dir.empty() ? o.run_dir + "/export" : o.out_dir;

@@ -35,6 +35,7 @@ struct ExportOptions {
   int golden = 8;                   // test images embedded as golden vectors
   bool check = false;
   int threads = 2;
+  int circles = 0;                  // a Matryoshka prefix: emit the first this many codes (0: all D/2)
 };
 
 struct ExportResult {

@@ -302,7 +302,7 @@ TEST_CASE("audio export: the generated C equals the C++ integer reference bit fo
     golden.pcm.assign(crops.begin(), crops.begin() + 2 * in.samples());
     golden.codes = audio_int_codes(b.model, golden.pcm, 1);
     golden.float_codes = audio_float_codes(in, w, golden.pcm, 1);
-    b.code = generate_audio_c(b.model, train::exportq::Provenance{"[model]\narch = \"audio_cnn\"\n", "random", 1, 0, 0, "test", {}},
+    b.code = generate_audio_c(b.model, train::exportq::Provenance{"[model]\narch = \"audio_cnn\"\n", "random", 1, 0, 0, "test", {}, ""},
                               golden, prefix);
     return b;
   };
@@ -477,6 +477,17 @@ TEST_CASE("audio export: run_export on an audio run folder writes the C and --ch
   for (const auto& p : r.files) names.push_back(fs::path(p).filename().string());
   CHECK(names.front() == "bird_model.h");
   CHECK(fs::is_regular_file(run + "/export/bird_golden.c"));
+  {
+    // A Matryoshka prefix of the audio CNN's 2 circles: the first code only, held to the C++
+    // reference of the cut network by --check like the whole one.
+    ExportOptions first = o;
+    first.circles = 1;
+    first.prefix = "birdone";
+    const ExportResult one = run_export(first, nullptr);
+    CHECK_THAT(read_text(run + "/export/birdone_model.h"),
+               Catch::Contains("#define BIRDONE_MODEL_CODES 1") && Catch::Contains("Matryoshka prefix: the first 1 of the run's 2"));
+    if (first.check) CHECK(one.check_passed);
+  }
   const std::string header = read_text(run + "/export/bird_model.h");
   CHECK_THAT(header, Catch::Contains("#define BIRD_MODEL_INPUT_SAMPLES 2048") && Catch::Contains("training clips") &&
                          Catch::Contains("mel_scale = \"htk\""));
@@ -546,7 +557,7 @@ TEST_CASE("audio export: resources and time per crop of the generated C", "[.][m
       golden.pcm.assign(crops.begin(), crops.begin() + in.samples());
       golden.codes = audio_int_codes(m, golden.pcm, 1);
       golden.float_codes = audio_float_codes(in, w, golden.pcm, 1);
-      const GeneratedC code = generate_audio_c(m, train::exportq::Provenance{"", "random", 0, 0, 0, "synthetic", {}}, golden, "bird");
+      const GeneratedC code = generate_audio_c(m, train::exportq::Provenance{"", "random", 0, 0, 0, "synthetic", {}, ""}, golden, "bird");
       const std::string dir = testing::fresh_dir("audio_measure"), work = testing::fresh_dir("audio_measure_work");
       for (const auto& [name, text] : code.files()) nn::io::write_file_atomic(dir + "/" + name, text);
       const CRunResult r = compile_and_run_audio_c(cc, dir, work, crops, in.samples(), 8, "bird", 2);

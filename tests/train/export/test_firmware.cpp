@@ -59,7 +59,7 @@ Export make_export(std::uint64_t seed, int dim, int calibration_images, const st
   golden.codes = reference_codes(e.net, golden.pixels);
   REQUIRE(golden.codes.size() == size_t(golden_count * K));
   e.code = generate_c(e.net, Provenance{"[model]\ndim = " + std::to_string(dim) + "\n", "random", std::int64_t(seed), 0, 0,
-                                        "first " + std::to_string(calibration_images) + " images", kFmnist},
+                                        "first " + std::to_string(calibration_images) + " images", kFmnist, ""},
                       golden, prefix);
   return e;
 }

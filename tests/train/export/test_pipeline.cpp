@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <numbers>
 #include <random>
+#include <sstream>
 
 using namespace torus;
 using namespace torus::train::exportq;
@@ -94,7 +95,7 @@ TEST_CASE("export: the generated C compiles as strict C99 and equals the C++ int
   golden.count = 4;
   golden.pixels.assign(images.begin(), images.begin() + 4 * kPixels);
   golden.codes.assign(cpp.begin(), cpp.begin() + 4 * 8);
-  const GeneratedC code = generate_c(q, Provenance{"[model]\narch = 'convnet' /* */\n", "random", 42, 0, 0, "test"}, golden);
+  const GeneratedC code = generate_c(q, Provenance{"[model]\narch = 'convnet' /* */\n", "random", 42, 0, 0, "test", {}, ""}, golden);
   CHECK(code.source.find("float") == std::string::npos);
   CHECK(code.source.find("double") == std::string::npos);
   CHECK(code.weights.find("float") == std::string::npos);
@@ -115,7 +116,7 @@ TEST_CASE("export: the generated C compiles as strict C99 and equals the C++ int
   if (c.general_regs_tried) CHECK(c.general_regs_only);
   CHECK(c.codes == cpp);
   // The same network under another prefix, beside the first export: --check's driver and build.
-  const GeneratedC shoe = generate_c(q, Provenance{"", "random", 42, 0, 0, "test"}, golden, "shoe");
+  const GeneratedC shoe = generate_c(q, Provenance{"", "random", 42, 0, 0, "test", {}, ""}, golden, "shoe");
   for (const auto& [name, text] : shoe.files()) nn::io::write_file_atomic(dir + "/" + name, text);
   fs::create_directories(dir + "/work_shoe");
   const CRunResult s = compile_and_run_c(cc, dir, dir + "/work_shoe", images, 8, "shoe");
@@ -172,4 +173,51 @@ TEST_CASE("export: refuses other architectures, foreign and corrupt checkpoints,
   o.run_dir = good + "/nowhere";
   CHECK_THAT(export_error(o), Catch::Contains("nowhere") && Catch::Contains("no such folder"));
   for (const auto& d : {lenet, sphere, good}) fs::remove_all(d);
+}
+
+namespace {
+// The golden codes of an export's NAME_golden.c, one row per golden image.
+std::vector<std::vector<int>> golden_codes(const std::string& path) {
+  const std::string text = nn::io::read_file(path);
+  std::string body = text.substr(text.find("_golden_codes["));
+  body = body.substr(body.find('{') + 1, body.find("};") - body.find('{') - 1);
+  std::vector<std::vector<int>> rows;
+  for (size_t at = body.find('{'); at != std::string::npos; at = body.find('{', at + 1)) {
+    std::istringstream row(body.substr(at + 1, body.find('}', at) - at - 1));
+    std::vector<int> codes;
+    for (std::string v; std::getline(row, v, ',');) codes.push_back(std::stoi(v));
+    rows.push_back(codes);
+  }
+  return rows;
+}
+}  // namespace
+
+TEST_CASE("export: --circles emits the first codes of the whole model's (a Matryoshka prefix)") {
+  const std::string run = make_run("matryoshka", "convnet", "torusN");  // D = 16: 8 circles
+  ExportOptions o;
+  o.run_dir = run;
+  o.calibration = 64;
+  o.threads = 1;
+  o.out_dir = run + "/whole";
+  run_export(o, nullptr);
+  o.circles = 3;
+  o.out_dir = run + "/prefix";
+  run_export(o, nullptr);
+  const std::vector<std::vector<int>> whole = golden_codes(run + "/whole/torus_golden.c"),
+                                      prefix = golden_codes(run + "/prefix/torus_golden.c");
+  REQUIRE(whole.size() == 8);
+  REQUIRE(prefix.size() == whole.size());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    REQUIRE(whole[i].size() == 8);
+    CHECK(prefix[i] == std::vector<int>(whole[i].begin(), whole[i].begin() + 3));
+  }
+  const std::string header = nn::io::read_file(run + "/prefix/torus_model.h");
+  CHECK_THAT(header, Catch::Contains("#define TORUS_MODEL_CODES 3") && Catch::Contains("Matryoshka prefix: the first 3 of the run's 8"));
+  // fc2 keeps 6 of its 16 rows: less flash than the whole model.
+  CHECK(fs::file_size(run + "/prefix/torus_weights.c") < fs::file_size(run + "/whole/torus_weights.c"));
+  o.circles = 9;
+  o.out_dir = run + "/too_many";
+  CHECK_THAT(export_error(o), Catch::Contains("--circles 9") && Catch::Contains("8 circles"));
+  CHECK_FALSE(fs::exists(run + "/too_many"));
+  fs::remove_all(run);
 }
