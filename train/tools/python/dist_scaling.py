@@ -39,18 +39,20 @@ def main():
     for r in rows:
         by_arch.setdefault(r["arch"], []).append(r)
     for arch, rs in by_arch.items():
-        one = [r for r in rs if r["ranks"] == 1]
-        many = [r for r in rs if r["ranks"] > 1]
+        many = [r for r in rs if r["ranks"] > 1 and not r.get("sync_bn")]
+        # One rank's compute with the threads each rank of the multi-rank runs had.
+        one = [r for r in rs if r["ranks"] == 1 and many and r["threads"] == many[0]["threads"]]
         if not one or not many:
             continue
-        t_c = min(r["ms_per_step"] for r in one) / 1e3
+        t_c = sorted(r["ms_per_step"] for r in one)[len(one) // 2] / 1e3  # the median run
         # Bytes per step: the gradient (4 bytes a parameter) and the gathered features (every rank's).
         P = 4 * many[0]["parameters"]
         # A rank sends its own features into the gather (G / R) and the whole batch's feature
         # gradient into the backward's allreduce (G): G (1 + 1/R) bytes.
         R0 = many[0]["ranks"]
         G = many[0]["bytes_forward_backward"] / (1 + 1 / R0)
-        print(f"\n{arch}, global batch {one[0]['batch']}: one rank's step {1e3 * t_c:.1f} ms, "
+        print(f"\n{arch}, global batch {one[0]['batch']}: one rank's step {1e3 * t_c:.1f} ms "
+              f"({one[0]['threads']} thread(s)), "
               f"gradient {P / 1e6:.2f} MB, gathered features {G / 1e3:.1f} kB per step\n")
         head = "| ranks |" + "".join(f" {link} {'overlapped' if o else 'after backward'} ms (speed-up) |"
                                      for link in LINKS for o in (False, True))
