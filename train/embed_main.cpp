@@ -18,12 +18,14 @@
 #include "train/run_folder.hpp"
 
 #include "train/command_line.hpp"
+#include "train/ranks.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -163,13 +165,8 @@ nlohmann::json file_kinds(const std::vector<std::string>& splits, nn::HeadMode m
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::optional<dist::Session> session;
-  try {
-    session.emplace(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "torus-embed: %s\n", e.what());
-    return 1;
-  }
+  const std::unique_ptr<dist::Session> session = train::start_session("torus-embed", argc, argv);
+  if (!session) return 1;
   const dist::Communicator& world = session->world();
   CLI::App app{"Embeds a dataset's splits with a trained run's checkpoint and writes .npy files (in shards under mpirun)."};
   std::string run_dir, checkpoint = "best", out_dir, splits_text;
@@ -180,9 +177,7 @@ int main(int argc, char** argv) {
                  "default: train, and test and fewshot where the run has them");
   app.add_option("--out", out_dir, "output folder (default <run>/embeddings)");
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
-  const int parsed = torus::train::parse_command_line(app, argc, argv);
-  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
-    return f.status - 1;
+  if (const int status = train::parse_on_every_rank(app, argc, argv, world); status >= 0) return status;
   if (out_dir.empty()) out_dir = run_dir + "/embeddings";
   const std::string ck_path = train::checkpoint_path(run_dir, checkpoint);
   std::string bad;

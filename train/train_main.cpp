@@ -11,11 +11,13 @@
 #include "train/trainer.hpp"
 
 #include "train/command_line.hpp"
+#include "train/ranks.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <unistd.h>
 
@@ -87,13 +89,8 @@ int train_and_report(const train::TrainConfig& config, const train::RunOptions& 
 
 int main(int argc, char** argv) {
   // Under mpirun or srun one rank of a data-parallel run (nn/dist), else one process as ever.
-  std::optional<dist::Session> session;
-  try {
-    session.emplace(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "torus-train: %s\n", e.what());
-    return 1;
-  }
+  const std::unique_ptr<dist::Session> session = train::start_session("torus-train", argc, argv);
+  if (!session) return 1;
   const dist::Communicator& world = session->world();
   const bool rank0 = world.rank() == 0;
 
@@ -112,10 +109,7 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "start over in --out even if it already holds a run");
   app.add_flag("--debug", debug, "on a non-finite loss or gradient, name the first op that produced it");
   train::add_setting_flags(app, pending);
-  // Ranks may be started with different command lines (mpirun's "A : B"): they leave together.
-  const int parsed = torus::train::parse_command_line(app, argc, argv);
-  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
-    return f.status - 1;
+  if (const int status = train::parse_on_every_rank(app, argc, argv, world); status >= 0) return status;
 
   train::TrainConfig config;
   train::RunOptions options;

@@ -17,12 +17,14 @@
 #include "train/eval/measures.hpp"
 
 #include "train/command_line.hpp"
+#include "train/ranks.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 using namespace torus;
@@ -121,13 +123,8 @@ std::string measures_csv(const std::string& head, const eval::Measures& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::optional<dist::Session> session;
-  try {
-    session.emplace(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "torus-eval: %s\n", e.what());
-    return 1;
-  }
+  const std::unique_ptr<dist::Session> session = train::start_session("torus-eval", argc, argv);
+  if (!session) return 1;
   const dist::Communicator& world = session->world();
   CLI::App app{"Evaluates embeddings: precision@1, few-shot accuracy, circular variance, entropy, distinct rows."};
   std::string dir, head, csv_path, json_path;
@@ -167,9 +164,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", csv_path, "also write the results as CSV");
   app.add_option("--json", json_path, "also write the results as JSON");
-  const int parsed = torus::train::parse_command_line(app, argc, argv);
-  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
-    return f.status - 1;
+  if (const int status = train::parse_on_every_rank(app, argc, argv, world); status >= 0) return status;
   options.world = &world;
   if (!prefixes_text.empty()) {
     try {

@@ -16,6 +16,7 @@
 #include "train/eval/quant_table.hpp"
 
 #include "train/command_line.hpp"
+#include "train/ranks.hpp"
 #include "train/plot.hpp"
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 using namespace torus;
@@ -108,13 +110,8 @@ nlohmann::json table_json(const std::vector<eval::QuantRow>& rows) {
 
 int main(int argc, char** argv) {
   // Under mpirun (or srun) every search of the table is spread over the ranks; rank 0 prints.
-  std::optional<dist::Session> session;
-  try {
-    session.emplace(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "torus-quant-eval: %s\n", e.what());
-    return 1;
-  }
+  const std::unique_ptr<dist::Session> session = train::start_session("torus-quant-eval", argc, argv);
+  if (!session) return 1;
   const dist::Communicator& world = session->world();
   CLI::App app{"Prints the quantisation table (method.md 9 and 12) of torus-embed's embeddings."};
   std::string dir, head, csv_path, json_path, plot_path;
@@ -128,9 +125,7 @@ int main(int argc, char** argv) {
       ->check([](const std::string& p) {
         return p.size() > 4 && p.compare(p.size() - 4, 4, ".png") == 0 ? std::string() : "must end in .png, got " + p;
       });
-  const int parsed = torus::train::parse_command_line(app, argc, argv);
-  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
-    return f.status - 1;
+  if (const int status = train::parse_on_every_rank(app, argc, argv, world); status >= 0) return status;
   const auto tabulate = [&]() -> int {
     const nn::HeadMode mode = resolve_head(dir, head);
     const eval::EvaluationSet set = eval::load_evaluation_set(eval::embedding_folder_files(dir), mode);

@@ -11,10 +11,12 @@
 #include "train/tools/bench_workloads.hpp"
 
 #include "train/command_line.hpp"
+#include "train/ranks.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -22,13 +24,8 @@ using namespace torus;
 
 int main(int argc, char** argv) {
   // --workload dist runs under mpirun (one rank without it); the others are one process.
-  std::optional<dist::Session> session;
-  try {
-    session.emplace(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "torus-bench: %s\n", e.what());
-    return 1;
-  }
+  const std::unique_ptr<dist::Session> session = train::start_session("torus-bench", argc, argv);
+  if (!session) return 1;
   std::string workload = "all", head = "torusN";
   tools::DistBenchOptions dist_options;
   tools::BenchOptions o;

@@ -20,11 +20,13 @@
 #include "train/eval/labelled_embeddings.hpp"
 
 #include "train/command_line.hpp"
+#include "train/ranks.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 using namespace torus;
@@ -85,13 +87,8 @@ geometry::CodeSearchResult sharded_search(const dist::Communicator& world, const
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::optional<dist::Session> session;
-  try {
-    session.emplace(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "torus-index: %s\n", e.what());
-    return 1;
-  }
+  const std::unique_ptr<dist::Session> session = train::start_session("torus-index", argc, argv);
+  if (!session) return 1;
   const dist::Communicator& world = session->world();
   const bool rank0 = world.rank() == 0;
   CLI::App app{"A persistent index of torus codes: build once from torus-embed's folder, search many times."};
@@ -117,10 +114,7 @@ int main(int argc, char** argv) {
   CLI::App* info = app.add_subcommand("info", "kind, size and shape; --verify also checks the CRC-32");
   info->add_option("--index", index_path, "index file")->required();
   info->add_flag("--verify", verify, "read the whole file and check its CRC-32");
-  // Ranks leave together on a bad command line (each parsed its own).
-  const int parsed = torus::train::parse_command_line(app, argc, argv);
-  if (const dist::RankFailure f = dist::first_failure(world, parsed >= 0 ? parsed + 1 : 0, ""); f.rank >= 0)
-    return f.status - 1;
+  if (const int status = train::parse_on_every_rank(app, argc, argv, world); status >= 0) return status;
   if (world.size() > 1 && !search->parsed()) {
     if (rank0) std::fprintf(stderr, "torus-index: only search runs on several ranks (mpirun -np 1, or no mpirun, for the others)\n");
     return 2;
