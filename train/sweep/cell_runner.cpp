@@ -26,7 +26,8 @@ Tools Tools::beside_this_executable() {
 }
 
 CellState cell_state(const std::string& cell_dir) {
-  if (fs::exists(cell_dir + "/cell.json")) return CellState::finished;
+  if (fs::exists(cell_dir + "/cell.json"))
+    return read_json_object(cell_dir + "/cell.json").value("reason", "") == "error" ? CellState::errored : CellState::finished;
   if (fs::exists(cell_dir + "/metrics.csv") || fs::exists(cell_dir + "/last.ckpt")) return CellState::started;
   return CellState::pending;
 }
@@ -88,7 +89,9 @@ nlohmann::json run_cell(const Cell& cell, const std::string& dir, const Tools& t
   record["config"] = {{"dataset", c.dataset}, {"head", c.head}, {"dim", c.dim}, {"koleo", c.koleo}, {"seed", c.seed},
                       {"epochs", c.epochs}, {"arch", c.arch}};
   std::vector<Stage> stages;
-  std::vector<Failure> failures;
+  // A failed torus-train comes first; a failed evaluation after the verdict on what training
+  // left, since that is usually its cause (torus-quant-eval refuses a collapsed range).
+  std::vector<Failure> failures, evaluation_errors;
   CellEvidence evidence;
 
   // torus-train: resumed, started over, or already done by a sweep killed after it.
@@ -114,7 +117,7 @@ nlohmann::json run_cell(const Cell& cell, const std::string& dir, const Tools& t
     std::vector<std::string> argv = {tools.embed, "--run", dir, "--threads", threads};
     stages.push_back(run_stage("embed", argv, dir, log));
     embedded = stages.back().result.exit_status == 0;
-    if (!embedded) failures.push_back({"error", "torus-embed exit " + std::to_string(stages.back().result.exit_status) + ": " + stages.back().message});
+    if (!embedded) evaluation_errors.push_back({"error", "torus-embed exit " + std::to_string(stages.back().result.exit_status) + ": " + stages.back().message});
   }
   if (embedded) {
     stages.push_back(run_stage("eval", {tools.eval, "--embeddings", embeddings, "--json", dir + "/eval.json", "--threads", threads}, dir, log));
@@ -124,8 +127,11 @@ nlohmann::json run_cell(const Cell& cell, const std::string& dir, const Tools& t
       if (e.contains("precision_at_1") && e["precision_at_1"].is_number()) evidence.precision_at_1 = e["precision_at_1"].get<double>();
       evidence.circular_variance = json_number(e, "circular_variance", dir + "/eval.json");
       evidence.queries = json_integer(e, "queries", dir + "/eval.json");
+      // Distinct float rows stand for the codes until torus-quant-eval's 8-bit row replaces them:
+      // fewer than the classes is a collapse in any representation.
+      evidence.code_distinct = json_integer(e, "distinct_rows", dir + "/eval.json");
     } else {
-      failures.push_back({"error", "torus-eval exit " + std::to_string(stages.back().result.exit_status) + ": " + stages.back().message});
+      evaluation_errors.push_back({"error", "torus-eval exit " + std::to_string(stages.back().result.exit_status) + ": " + stages.back().message});
     }
     const bool has_table = eval::has_quantisation_table(nn::parse_head_mode(c.head));
     if (settings.quant_eval && has_table) {
@@ -141,7 +147,7 @@ nlohmann::json run_cell(const Cell& cell, const std::string& dir, const Tools& t
             evidence.code_entropy_nats = json_number(row, "entropy_nats", path);
           }
       } else {
-        failures.push_back({"error", "torus-quant-eval exit " + std::to_string(stages.back().result.exit_status) + ": " + stages.back().message});
+        evaluation_errors.push_back({"error", "torus-quant-eval exit " + std::to_string(stages.back().result.exit_status) + ": " + stages.back().message});
       }
     }
     // Chance and the class count from the labels the measures used: queries (test) against
@@ -167,6 +173,7 @@ nlohmann::json run_cell(const Cell& cell, const std::string& dir, const Tools& t
     record["supcon_separated"] = evidence.bounds.separated;
   }
   for (const Failure& f : classify_cell(evidence)) failures.push_back(f);
+  failures.insert(failures.end(), evaluation_errors.begin(), evaluation_errors.end());
 
   double seconds = 0;
   for (const Stage& s : stages) {

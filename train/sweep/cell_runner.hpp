@@ -32,7 +32,9 @@ class Interrupted : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class CellState { pending, started, finished };
+// finished: cell.json records a verdict. A cell whose record says a tool failed ("error": missing
+// data, a full disk) is no verdict on the settings and runs again, as does one without a record.
+enum class CellState { pending, started, errored, finished };
 CellState cell_state(const std::string& cell_dir);
 
 // Runs the cell in cell_dir and writes cell_dir/cell.json; returns what it holds. Progress lines

@@ -60,7 +60,7 @@ std::vector<Failure> classify_cell(const CellEvidence& e, const FailureThreshold
     failures.push_back({"collapse", "circular variance " + number(*e.circular_variance, 4) + " below " +
                                         number(t.min_circular_variance, 3) + ": the embeddings lie on nearly one direction"});
   if (e.code_distinct && e.classes > 0 && double(*e.code_distinct) < t.min_codes_per_class * double(e.classes))
-    failures.push_back({"collapse", std::to_string(*e.code_distinct) + " distinct 8-bit codes for " +
+    failures.push_back({"collapse", std::to_string(*e.code_distinct) + " distinct codes for " +
                                         std::to_string(e.classes) + " classes"});
   else if (e.code_entropy_nats && e.classes > 1 &&
            *e.code_entropy_nats < t.min_entropy_share_of_ln_classes * std::log(double(e.classes)))
@@ -78,7 +78,7 @@ std::string describe_thresholds(const FailureThresholds& t) {
          "N = views x batch; stall: last-epoch SupCon not below the chance loss by " +
          number(t.stall_progress, 2) + " R; collapse: precision@1 within max(" + number(t.chance_margin, 2) + ", " +
          number(t.chance_sigmas, 0) + " binomial s.e.) of chance (the commonest query class's share), circular variance below " +
-         number(t.min_circular_variance, 2) + ", fewer distinct 8-bit codes than classes, or 8-bit code entropy below " +
+         number(t.min_circular_variance, 2) + ", fewer distinct codes (8-bit, else float rows) than classes, or 8-bit code entropy below " +
          number(t.min_entropy_share_of_ln_classes, 2) + " ln(classes)";
 }
 

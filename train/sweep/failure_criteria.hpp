@@ -64,7 +64,7 @@ struct CellEvidence {
   double chance_precision = 0;            // share of the commonest class among the queries
   std::optional<double> precision_at_1;   // torus-eval, float
   std::optional<double> circular_variance;
-  std::optional<int64_t> code_distinct;   // torus-quant-eval's 8bit row
+  std::optional<int64_t> code_distinct;   // torus-quant-eval's 8bit row, else torus-eval's distinct rows
   std::optional<double> code_entropy_nats;
 };
 

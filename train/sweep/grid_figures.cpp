@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 const std::set<std::string> kDrawnAxes = {"model.head", "loss.koleo", "model.dim", "train.seed", "data.dataset"};
-const Rgb kFailedRed{0.85, 0.1, 0.1};
 
 std::string safe(const std::string& text) {
   std::string out;
@@ -77,7 +76,8 @@ void koleo_figure(const std::string& png, const std::string& title, const std::v
     }
 
   constexpr int kPanelW = 300, kPanelH = 250, kLeft = 80, kTop = 86, kGapX = 30, kGapY = 70;
-  const int width = kLeft + int(dims.size()) * (kPanelW + kGapX) + 10;
+  // Wide enough for the title and the legend even with one panel.
+  const int width = std::max(900, kLeft + int(dims.size()) * (kPanelW + kGapX) + 10);
   const int height = kTop + 2 * (kPanelH + kGapY);
   const char* measure_names[2] = {"precision@1", "circular variance"};
   write_png_and_svg(png, width, height, [&](Canvas& c) {
@@ -86,8 +86,8 @@ void koleo_figure(const std::string& png, const std::string& title, const std::v
     double lx = kLeft;
     for (size_t k = 0; k <= heads.size(); ++k) {
       const bool failed_entry = k == heads.size();
-      const std::string name = failed_entry ? "failed cell (what it measured)" : heads[k];
-      if (failed_entry) draw_marker(c, lx + 14, 52, 5, ClassStyle{kFailedRed, Marker::cross});
+      const std::string name = failed_entry ? "failed cell (what it measured, in its head's colour)" : heads[k];
+      if (failed_entry) draw_marker(c, lx + 14, 52, 6, ClassStyle{kGrey, Marker::cross});
       else c.line(lx, 52, lx + 28, 52, 2, head_style(k).colour), draw_marker(c, lx + 14, 52, 4, head_style(k));
       c.text(lx + 34, 56, name, 13);
       lx += 34 + c.text_width(name, 13) + 24;
@@ -112,7 +112,7 @@ void koleo_figure(const std::string& png, const std::string& title, const std::v
             if (it == points.end()) continue;
             const double X = a.px(koleo_position(w, smallest_positive));
             for (double v : it->second.failed)
-              draw_marker(c, X, a.py(std::clamp(v, 0.0, 1.0)), 5.5, ClassStyle{kFailedRed, Marker::cross});
+              draw_marker(c, X, a.py(std::clamp(v, 0.0, 1.0)), 6.5, ClassStyle{head_style(k).colour, Marker::cross});
             if (it->second.ok.empty()) {
               have_prev = false;  // a gap where every seed failed
               continue;
@@ -138,7 +138,7 @@ double koleo_position(double w, double smallest_positive) {
 std::string figure_group(const GridSpec& grid, const ResultRow& row) {
   std::string group = row.dataset;
   for (const SettingValue& v : row.values)
-    if (!kDrawnAxes.count(v.key)) group += "_" + v.key.substr(v.key.rfind('.') + 1) + "-" + v.text;
+    if (!kDrawnAxes.count(v.key)) group.append("_").append(v.key.substr(v.key.rfind('.') + 1)).append("-").append(v.text);
   (void)grid;
   return safe(group);
 }
@@ -154,7 +154,7 @@ std::vector<std::string> write_grid_figures(const std::string& out_dir, const Gr
   std::vector<std::string> written;
   for (const auto& [key, group_rows] : by_group_mode) {
     const std::string name = "figures/" + key.first + "_" + safe(key.second) + ".png";
-    koleo_figure(out_dir + "/" + name, key.first + ", " + key.second + ": precision@1 and circular variance against KoLeo weight",
+    koleo_figure(out_dir + "/" + name, key.first + ", " + key.second + ": precision@1 and circular variance by KoLeo weight",
                  group_rows);
     written.push_back(name);
   }

@@ -1,8 +1,8 @@
 // The grid's figures (method.md 10's plot_evalmeasures.py, drawn by train/plot's Cairo canvas as
 // PNG and SVG): precision@1 and circular variance against the KoLeo weight, one panel per D, one
-// line per head (the mean over seeds of the cells that trained), failed cells as red crosses at
-// what they measured; one figure per dataset (and any further axis) and quantisation mode. And per
-// head, bits per vector against precision@1 for every mode.
+// line per head (the mean over seeds of the cells that trained), failed cells as crosses in their
+// head's colour at what they measured; one figure per dataset (and any further axis) and
+// quantisation mode. And per head, bits per vector against precision@1 for every mode.
 #pragma once
 
 #include "train/sweep/results_table.hpp"

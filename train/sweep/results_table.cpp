@@ -76,7 +76,11 @@ void write_results(const std::string& out_dir, const GridSpec& grid, const std::
   for (const ResultRow& r : rows) {
     csv += csv_field(r.cell);
     nlohmann::json j = {{"cell", r.cell}};
-    for (const SettingValue& v : r.values) csv += "," + csv_field(v.text), j["values"][v.key] = v.text;
+    for (const SettingValue& v : r.values) {
+      csv += ',';
+      csv += csv_field(v.text);
+      j["values"][v.key] = v.text;
+    }
     char koleo[64];
     std::snprintf(koleo, sizeof koleo, "%g", r.koleo);
     csv += "," + csv_field(r.dataset) + "," + csv_field(r.head) + "," + std::to_string(r.dim) + "," + koleo + "," +

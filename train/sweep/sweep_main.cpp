@@ -44,6 +44,7 @@ std::string describe_state(const std::string& dir) {
       return status == "ok" ? "done, ok" : "done, failed (" + r.value("reason", "?") + ")";
     }
     case sweep::CellState::started: return "started, will resume";
+    case sweep::CellState::errored: return "failed (error: a tool failed), will run again";
     case sweep::CellState::pending: return "to run";
   }
   return "";

@@ -87,7 +87,7 @@ TEST_CASE("precision@1 at chance, one direction or few codes is a collapse", "[s
   CHECK(classify_cell(c)[0].reason == "collapse");
   CellEvidence d = trained_run();
   d.code_distinct = 3;
-  CHECK(classify_cell(d)[0].detail.find("3 distinct 8-bit codes for 10 classes") != std::string::npos);
+  CHECK(classify_cell(d)[0].detail.find("3 distinct codes for 10 classes") != std::string::npos);
   CellEvidence h = trained_run();
   h.code_entropy_nats = 0.5;  // below ln(10) / 2 = 1.15
   CHECK(classify_cell(h)[0].reason == "collapse");
