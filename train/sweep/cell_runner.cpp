@@ -25,9 +25,22 @@ Tools Tools::beside_this_executable() {
           find_sibling_tool("torus-quant-eval")};
 }
 
+nlohmann::json read_cell_record(const std::string& cell_dir) {
+  const std::string path = cell_dir + "/cell.json";
+  const nlohmann::json r = read_json_object(path);
+  const std::string status = json_string(r, "status", path);
+  if (status != "ok" && status != "failed") throw SweepFileError(path + ": status: expected \"ok\" or \"failed\", got \"" + status + "\"");
+  json_string(r, "reason", path);
+  if (!r.contains("failures") || !r["failures"].is_array()) throw SweepFileError(path + ": failures: expected an array");
+  for (const nlohmann::json& f : r["failures"])
+    if (!f.is_object() || !f.contains("detail") || !f["detail"].is_string() || !f.contains("reason") || !f["reason"].is_string())
+      throw SweepFileError(path + ": failures: expected objects with a reason and a detail (strings)");
+  return r;
+}
+
 CellState cell_state(const std::string& cell_dir) {
   if (fs::exists(cell_dir + "/cell.json"))
-    return read_json_object(cell_dir + "/cell.json").value("reason", "") == "error" ? CellState::errored : CellState::finished;
+    return read_cell_record(cell_dir)["reason"] == "error" ? CellState::errored : CellState::finished;
   if (fs::exists(cell_dir + "/metrics.csv") || fs::exists(cell_dir + "/last.ckpt")) return CellState::started;
   return CellState::pending;
 }

@@ -37,6 +37,9 @@ class Interrupted : public std::runtime_error {
 enum class CellState { pending, started, errored, finished };
 CellState cell_state(const std::string& cell_dir);
 
+// cell_dir/cell.json, checked for the fields the tables read (status ok or failed, reason, failures).
+nlohmann::json read_cell_record(const std::string& cell_dir);
+
 // Runs the cell in cell_dir and writes cell_dir/cell.json; returns what it holds. Progress lines
 // go to `log`.
 nlohmann::json run_cell(const Cell& cell, const std::string& cell_dir, const Tools& tools, const RunSettings& settings,

@@ -39,9 +39,8 @@ void check_same_settings(const sweep::Cell& cell, const std::string& dir) {
 std::string describe_state(const std::string& dir) {
   switch (sweep::cell_state(dir)) {
     case sweep::CellState::finished: {
-      const nlohmann::json r = sweep::read_json_object(dir + "/cell.json");
-      const std::string status = r.value("status", "?");
-      return status == "ok" ? "done, ok" : "done, failed (" + r.value("reason", "?") + ")";
+      const nlohmann::json r = sweep::read_cell_record(dir);
+      return r["status"] == "ok" ? "done, ok" : "done, failed (" + r["reason"].get<std::string>() + ")";
     }
     case sweep::CellState::started: return "started, will resume";
     case sweep::CellState::errored: return "failed (error: a tool failed), will run again";
@@ -95,6 +94,7 @@ int main(int argc, char** argv) {
     const sweep::Tools tools = sweep::Tools::beside_this_executable();
     fs::create_directories(cells_dir);
     const train::RunFolderLock lock(out_dir);  // one sweep per folder at a time
+    nn::io::remove_abandoned_temporaries(out_dir);
     nn::io::write_file_atomic(out_dir + "/grid.toml", sweep::read_bounded(grid_path, 1u << 20, "grid file"));
     std::vector<sweep::ResultRow> rows;
     int ran = 0, failed = 0;
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
       nlohmann::json record;
       if (sweep::cell_state(dir) == sweep::CellState::finished) {
         check_same_settings(cell, dir);
-        record = sweep::read_json_object(dir + "/cell.json");
+        record = sweep::read_cell_record(dir);
         std::fprintf(stderr, "[%zu/%zu] %s: done before, %s\n", i + 1, cells.size(), cell.name.c_str(),
                      record.value("status", "?").c_str());
       } else {

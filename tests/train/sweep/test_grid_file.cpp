@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "train/sweep/grid_cells.hpp"
+#include "train/sweep/grid_figures.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -75,4 +76,12 @@ TEST_CASE("bad grid files name the file, the line and the key", "[sweep]") {
   check_error("mode.toml", "[eval]\nquant_modes = [\"9bit\"]\n", {"quant_modes", "8bit"});
   check_error("cell.toml", "[axes]\n\"model.head\" = [\"torusN\"]\n\"model.dim\" = [3]\n", {"cell head-torusN_dim-3", "even D"});
   check_error("toml.toml", "[axes\n", {"not valid TOML"});
+}
+
+TEST_CASE("the KoLeo axis is log10, with 0 one decade left of the smallest weight", "[sweep]") {
+  CHECK(koleo_position(1, 0.001) == Approx(0));
+  CHECK(koleo_position(0.1, 0.001) == Approx(-1));
+  CHECK(koleo_position(0.001, 0.001) == Approx(-3));
+  CHECK(koleo_position(0, 0.001) == Approx(-4));
+  CHECK(koleo_position(0, 0) == 0);  // no positive weight: 0 alone
 }
