@@ -146,6 +146,21 @@ train.threads = 1
     check("dry run sees every cell done", code == 0 and "4 cells, 4 done, 0 to run" in stdout and "done, failed (stall)" in stdout,
           stdout)
 
+    # A torusC head driven by SGD at lr 100 puts every vector on one point: SupCon sits exactly at
+    # the chance loss and the codes collapse, which the run itself reports as a success.
+    collapse_grid = f"{tmp}/collapse.toml"
+    with open(collapse_grid, "w") as f:
+        f.write(base.replace('optim.optimizer = "adam"', 'optim.optimizer = "sgd"\noptim.lr = 100\noptim.momentum = 0.99\n'
+                             'model.head = "torusC"'))
+    code, stdout, stderr = run(SWEEP, "--grid", collapse_grid, "--out", f"{tmp}/collapse")
+    record = json.load(open(f"{tmp}/collapse/cells/base/cell.json")) if code == 0 else {}
+    reasons = [x["reason"] for x in record.get("failures", [])]
+    check("collapsed cell: torus-train itself succeeded", record.get("stages", {}).get("train", {}).get("exit") == 0, record)
+    check("collapsed cell is failed: stall at chance, then collapse", record.get("status") == "failed" and
+          reasons[:1] == ["stall"] and "collapse" in reasons, reasons)
+    check("collapsed cell: its codes are named", any("distinct codes for 4 classes" in x["detail"]
+                                                     for x in record.get("failures", [])), record.get("failures"))
+
     # A grid edited since may not reuse the cells run with other settings.
     edited = f"{tmp}/edited.toml"
     with open(edited, "w") as f:
