@@ -41,8 +41,11 @@ std::vector<EpochLoss> read_metrics_losses(const std::string& path) {
   for (int line_no = 2; std::getline(in, line); ++line_no) {
     if (line.empty()) continue;
     std::istringstream fields(line);
-    std::string epoch, loss, supcon;
+    // epoch,loss,supcon,koleo,precision_at_1,lr,images_per_s,seconds[,circular_variance]
+    std::string epoch, loss, supcon, skipped, seconds;
     std::getline(fields, epoch, ','), std::getline(fields, loss, ','), std::getline(fields, supcon, ',');
+    for (int i = 0; i < 4; ++i) std::getline(fields, skipped, ',');
+    std::getline(fields, seconds, ',');
     char* end = nullptr;
     EpochLoss row;
     const auto parse = [&](const std::string& text, const char* name) {
@@ -58,6 +61,7 @@ std::vector<EpochLoss> read_metrics_losses(const std::string& path) {
     row.epoch = int64_t(e);
     row.loss = parse(loss, "loss");
     row.supcon = parse(supcon, "supcon");
+    row.seconds = parse(seconds, "seconds");
     rows.push_back(row);
   }
   return rows;

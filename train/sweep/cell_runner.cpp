@@ -196,6 +196,8 @@ nlohmann::json run_cell(const Cell& cell, const std::string& dir, const Tools& t
   }
   record["seconds"] = seconds;
   record["epochs_done"] = evidence.epochs.empty() ? 0 : evidence.epochs.back().epoch;
+  // From metrics.csv, so a run trained by an earlier, killed sweep still counts its time.
+  record["train_seconds"] = evidence.epochs.empty() ? 0.0 : evidence.epochs.back().seconds;
   if (!evidence.epochs.empty()) {
     record["first_supcon"] = evidence.epochs.front().supcon;
     record["last_supcon"] = evidence.epochs.back().supcon;

@@ -52,6 +52,7 @@ SupConBounds supcon_bounds(double temperature, double base_temperature, int64_t 
 struct EpochLoss {
   int64_t epoch = 0;
   double loss = 0, supcon = 0;
+  double seconds = 0;  // of training since the run began (metrics.csv's seconds)
 };
 
 // Everything the verdict reads. Measures are absent when their stage did not run.

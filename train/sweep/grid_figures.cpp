@@ -77,13 +77,15 @@ void koleo_figure(const std::string& png, const std::string& title, const std::v
 
   constexpr int kPanelW = 300, kPanelH = 250, kLeft = 80, kTop = 86, kGapX = 30, kGapY = 70;
   // Wide enough for the title and the legend even with one panel.
-  const int width = std::max(900, kLeft + int(dims.size()) * (kPanelW + kGapX) + 10);
+  const int panels_width = int(dims.size()) * (kPanelW + kGapX) - kGapX;
+  const int width = std::max(900, kLeft + panels_width + 20);
+  const double first_left = std::max<double>(kLeft, (width - panels_width) / 2.0);
   const int height = kTop + 2 * (kPanelH + kGapY);
   const char* measure_names[2] = {"precision@1", "circular variance"};
   write_png_and_svg(png, width, height, [&](Canvas& c) {
     c.text(width / 2.0, 28, c.fit_text(title, 17, width - 40, true), 17, Anchor::middle, 0, true);
     // The legend: one entry per head, then the failed-cell cross.
-    double lx = kLeft;
+    double lx = first_left;
     for (size_t k = 0; k <= heads.size(); ++k) {
       const bool failed_entry = k == heads.size();
       const std::string name = failed_entry ? "failed cell (what it measured, in its head's colour)" : heads[k];
@@ -94,7 +96,7 @@ void koleo_figure(const std::string& png, const std::string& title, const std::v
     }
     for (int m = 0; m < 2; ++m)
       for (size_t d = 0; d < dims.size(); ++d) {
-        const double left = kLeft + double(d) * (kPanelW + kGapX), top = kTop + m * (kPanelH + kGapY);
+        const double left = first_left + double(d) * (kPanelW + kGapX), top = kTop + m * (kPanelH + kGapY);
         Axes a{left, top, left + kPanelW, top + kPanelH, x0, x1, -0.03, 1.03, false};
         draw_axes(c, a, {}, ticks_every(0, 1, 0.2), "KoLeo weight", d == 0 ? measure_names[m] : "", 12);
         for (double w : weights) {
