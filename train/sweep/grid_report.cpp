@@ -22,11 +22,13 @@ constexpr double kEqualCircularVariance = 0.05;
 // "Beats": better by more than one point of precision@1.
 constexpr double kBeats = 0.01;
 
-std::string f3(double v) {
+std::string fixed(double v, int decimals) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
+
+std::string f3(double v) { return fixed(v, 3); }
 
 std::string signed3(double v) {
   char buf[32];
@@ -115,6 +117,11 @@ void write_report(const std::string& out_dir, const GridSpec& grid, const std::v
     for (size_t v = 0; v < grid.axes[a].values.size(); ++v) md += (v ? ", " : "") + grid.axes[a].values[v];
   }
   md += grid.axes.empty() ? "none.\n" : ".\n";
+  double train_seconds = 0;
+  for (const ResultRow* c : cells) train_seconds += c->train_seconds;
+  if (train_seconds > 0)
+    md += "Training took " + fixed(train_seconds / 60, 1) + " minutes in all, " +
+          fixed(train_seconds / double(cells.size()), 0) + " s per cell on average (metrics.csv).\n";
   md += "Tables: `results.csv`, `results.json` (every cell and quantisation mode). Failed cells stay in them with "
         "their reason and are drawn as crosses in the figures.\n\nFailure criteria: " + describe_thresholds() + ".\n";
   if (failed) {
@@ -159,15 +166,17 @@ void write_report(const std::string& out_dir, const GridSpec& grid, const std::v
     if (testable) {
       const auto& tc = fails["torusC"];
       const auto rate = [](const std::pair<int, int>& f) { return double(f.first) / double(f.second); };
+      const int64_t lowest_d = tc.begin()->first;
       const double low = rate(tc.begin()->second), high = rate(tc.rbegin()->second);
       int other_failed = 0, other_cells = 0;
       for (const auto& [head, by_dim] : fails)
-        if (head != "torusC")
-          for (const auto& [d, f] : by_dim) other_failed += f.first, other_cells += f.second;
+        if (const auto it = by_dim.find(lowest_d); head != "torusC" && it != by_dim.end())
+          other_failed += it->second.first, other_cells += it->second.second;
       supported = low > high && (other_cells == 0 || low > double(other_failed) / other_cells);
       numbers = ": torusC failed in";
       for (const auto& [d, f] : tc) numbers += " " + std::to_string(f.first) + "/" + std::to_string(f.second) + " cells at D " + std::to_string(d) + ",";
-      numbers += " the other heads in " + std::to_string(other_failed) + "/" + std::to_string(other_cells);
+      numbers += " the other heads in " + std::to_string(other_failed) + "/" + std::to_string(other_cells) + " at D " +
+                 std::to_string(lowest_d);
     }
     md += "\n2. *torusC is unstable at low D.* " + verdict(testable, supported) +
           (testable ? numbers + " (supported: torusC fails more often at its lowest D than at its highest, and more often than the other heads there)"

@@ -42,6 +42,10 @@ std::vector<ResultRow> result_rows(const Cell& cell, const nlohmann::json& recor
   if (const auto f = record.find("failures"); f != record.end() && f->is_array() && !f->empty() && (*f)[0].is_object())
     base.detail = (*f)[0].value("detail", "");
   base.train_seconds = number_field(record, "train_seconds").value_or(0);
+  // Records written before train_seconds: the time of the stage this sweep ran.
+  if (const auto st = record.find("stages"); !record.contains("train_seconds") && st != record.end() && st->is_object())
+    if (const auto train = st->find("train"); train != st->end() && train->is_object())
+      base.train_seconds = number_field(*train, "seconds").value_or(0);
   std::vector<ResultRow> rows;
   if (const auto q = record.find("quant_rows"); q != record.end() && q->is_array()) {
     for (const nlohmann::json& r : *q) {
