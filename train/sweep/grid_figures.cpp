@@ -37,6 +37,17 @@ std::string weight_text(double w) {
   return buf;
 }
 
+// As torus-quant-eval's own plot groups them: the product quantisers (pq8_2, pq4_4, ...) are one
+// family "pqB_M" (B bits per sub-quantiser, M of them), and so are the cpq rows; with them the
+// families and the failed cells fit the ten styles curves get before repeating.
+std::string family_of(const std::string& mode) {
+  for (const std::string prefix : {"pq", "cpq"})
+    if (mode.size() > prefix.size() && mode.compare(0, prefix.size(), prefix) == 0 &&
+        std::isdigit(static_cast<unsigned char>(mode[prefix.size()])))
+      return prefix + "B_M";
+  return mode;
+}
+
 struct PanelPoint {
   std::vector<double> ok, failed;  // measured values of the cells (seeds) at this point
 };
@@ -169,8 +180,9 @@ std::vector<std::string> write_grid_figures(const std::string& out_dir, const Gr
         failed.x.push_back(*r->bits), failed.y.push_back(*r->precision_at_1);
         continue;
       }
-      auto it = std::find_if(curves.begin(), curves.end(), [&](const train::Curve& cv) { return cv.name == r->mode; });
-      if (it == curves.end()) it = curves.insert(curves.end(), train::Curve{r->mode, {}, {}});
+      const std::string family = family_of(r->mode);
+      auto it = std::find_if(curves.begin(), curves.end(), [&](const train::Curve& cv) { return cv.name == family; });
+      if (it == curves.end()) it = curves.insert(curves.end(), train::Curve{family, {}, {}});
       it->x.push_back(*r->bits), it->y.push_back(*r->precision_at_1);
     }
     if (!failed.x.empty()) curves.push_back(failed);
