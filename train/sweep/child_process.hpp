@@ -15,7 +15,9 @@ struct ChildResult {
   bool exited() const { return signal == 0; }
 };
 
-// Runs argv[0] (a path) with argv and waits for it. Throws std::runtime_error when it cannot start.
+// Runs argv[0] (a path) with argv and waits for it; its stdout and stderr are appended to the files,
+// so a cell resumed by a later sweep keeps the log of the run it continues. Throws
+// std::runtime_error when it cannot start.
 ChildResult run_child(const std::vector<std::string>& argv, const std::string& stdout_path, const std::string& stderr_path);
 
 // The path of the torus binary `name` (torus-train ...): beside this executable (the build tree's
