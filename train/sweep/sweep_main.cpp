@@ -21,6 +21,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 using namespace torus;
 namespace fs = std::filesystem;
@@ -93,7 +94,13 @@ int main(int argc, char** argv) {
   try {
     const sweep::Tools tools = sweep::Tools::beside_this_executable();
     fs::create_directories(cells_dir);
-    const train::RunFolderLock lock(out_dir);  // one sweep per folder at a time
+    // One sweep per folder at a time (the lock torus-train takes on a run folder).
+    std::unique_ptr<train::RunFolderLock> lock;
+    try {
+      lock = std::make_unique<train::RunFolderLock>(out_dir);
+    } catch (const train::ConfigError&) {  // held by another process; other failures pass as they are
+      throw std::runtime_error(out_dir + ": another torus-sweep is running in this folder; wait for it or choose another --out");
+    }
     nn::io::remove_abandoned_temporaries(out_dir);
     nn::io::write_file_atomic(out_dir + "/grid.toml", sweep::read_bounded(grid_path, 1u << 20, "grid file"));
     std::vector<sweep::ResultRow> rows;
