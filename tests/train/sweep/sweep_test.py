@@ -161,6 +161,22 @@ train.threads = 1
     check("collapsed cell: its codes are named", any("distinct codes for 4 classes" in x["detail"]
                                                      for x in record.get("failures", [])), record.get("failures"))
 
+    # A tool failing (here torus-train on data not there yet) is recorded as an error and tried again
+    # by the next sweep, unlike a verdict on the settings.
+    late_grid = f"{tmp}/late.toml"
+    with open(late_grid, "w") as f:
+        f.write(base.replace(f"{tmp}/train.npy", f"{tmp}/late.npy") + 'model.head = "torusN"\noptim.lr = 0.01\n')
+    code, stdout, stderr = run(SWEEP, "--grid", late_grid, "--out", f"{tmp}/late")
+    record = json.load(open(f"{tmp}/late/cells/base/cell.json")) if code == 0 else {}
+    check("missing data: the cell is failed with reason error naming the file",
+          record.get("reason") == "error" and "late.npy" in record["failures"][0]["detail"], record.get("failures"))
+    shutil.copy(f"{tmp}/train.npy", f"{tmp}/late.npy")
+    code, stdout, stderr = run(SWEEP, "--grid", late_grid, "--out", f"{tmp}/late")
+    summary = json.loads(stdout.strip().splitlines()[-1]) if code == 0 else {}
+    record = json.load(open(f"{tmp}/late/cells/base/cell.json")) if code == 0 else {}
+    check("the errored cell runs again once the data is there", summary.get("ran") == 1 and record.get("status") == "ok",
+          stdout + stderr)
+
     # A grid edited since may not reuse the cells run with other settings.
     edited = f"{tmp}/edited.toml"
     with open(edited, "w") as f:
