@@ -50,12 +50,7 @@ void run_cifar_net(const CifarNetBenchOptions& o) {
     supcon.temperature = supcon.base_temperature = 0.1;  // benchmarks.md: no base-temperature factor
     net->set_training(true);
     Tape<float> tape;
-    tape.set_profiling(o.profile);
-    NodeTimes nodes;
-    std::vector<double> times;
-    double first_loss = 0, last_loss = 0;
-    for (int it = 0; it < o.warmup + o.steps; ++it) {
-      const auto t0 = std::chrono::steady_clock::now();
+    const StepTimes t = time_training_steps(tape, o.warmup, o.steps, o.profile, [](int) {}, [&](int it) {
       tape.clear();
       sgd.zero_grad();
       const Var<float> z = net->forward(tape.constant(batches[size_t(it % 4)]));
@@ -63,17 +58,12 @@ void run_cifar_net(const CifarNetBenchOptions& o) {
       const Var<float> loss = nn::supcon_loss(cf.f, labels[size_t(it % 4)], 1, cf.scale, supcon).loss;
       tape.backward(loss);
       sgd.step();
-      const double dt = seconds_since(t0);
-      if (it < o.warmup) continue;
-      times.push_back(dt);
-      (times.size() == 1 ? first_loss : last_loss) = loss.value().item();
-      if (o.profile) nodes.record(tape);
-    }
-    if (o.profile) nodes.print(tape, times);
-    const double ms = 1e3 * median(times);
+      return double(loss.value().item());
+    });
+    const double ms = t.median_ms();
     std::printf("{\"workload\":\"%s\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"steps\":%zu,\"images_per_s\":%.1f,"
                 "\"ms_per_step\":%.3f,\"first_loss\":%.4f,\"last_loss\":%.4f}\n",
-                o.workload.c_str(), o.threads, o.batch, head, times.size(), o.batch / (ms / 1e3), ms, first_loss, last_loss);
+                o.workload.c_str(), o.threads, o.batch, head, t.seconds.size(), o.batch / (ms / 1e3), ms, t.first_loss, t.last_loss);
     std::fflush(stdout);
   }
   net->set_training(false);

@@ -37,15 +37,11 @@ void run_w1(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, cons
   nn::SupConOptions supcon;
   supcon.temperature = supcon.base_temperature = 0.1;  // benchmarks.md: no base-temperature factor
   const int64_t batches = train.n / o.batch;
-  std::vector<double> times;
   std::vector<int> labels;
-  double first_loss = 0, last_loss = 0;
   Tape<float> tape;
-  tape.set_profiling(o.profile);
-  NodeTimes nodes;
-  for (int it = 0; it < o.warmup + o.steps; ++it) {
-    const Tensor<float> x = fmnist_batch(train, (it % batches) * o.batch, o.batch, labels);
-    const auto t0 = std::chrono::steady_clock::now();
+  Tensor<float> x;
+  const auto next_batch = [&](int it) { x = fmnist_batch(train, (it % batches) * o.batch, o.batch, labels); };
+  const StepTimes t = time_training_steps(tape, o.warmup, o.steps, o.profile, next_batch, [&](int) {
     tape.clear();
     sgd.zero_grad();
     const Var<float> z = net(tape.constant(x));
@@ -53,17 +49,12 @@ void run_w1(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, cons
     const Var<float> loss = nn::supcon_loss(cf.f, labels, 1, cf.scale, supcon).loss;
     tape.backward(loss);
     sgd.step();
-    const double dt = seconds_since(t0);
-    if (it < o.warmup) continue;
-    times.push_back(dt);
-    (times.size() == 1 ? first_loss : last_loss) = loss.value().item();
-    if (o.profile) nodes.record(tape);
-  }
-  if (o.profile) nodes.print(tape, times);
-  const double ms = 1e3 * median(times);
+    return double(loss.value().item());
+  });
+  const double ms = t.median_ms();
   std::printf("{\"workload\":\"W1\",\"threads\":%d,\"batch\":%d,\"head\":\"%s\",\"steps\":%zu,\"images_per_s\":%.1f,"
               "\"ms_per_step\":%.3f,\"first_loss\":%.4f,\"last_loss\":%.4f}\n",
-              o.threads, o.batch, nn::head_mode_name(o.head), times.size(), o.batch / (ms / 1e3), ms, first_loss, last_loss);
+              o.threads, o.batch, nn::head_mode_name(o.head), t.seconds.size(), o.batch / (ms / 1e3), ms, t.first_loss, t.last_loss);
   std::fflush(stdout);
 }
 

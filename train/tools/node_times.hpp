@@ -5,6 +5,7 @@
 #include "autodiff/tape.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <vector>
 
@@ -41,5 +42,33 @@ struct NodeTimes {
                  1e3 * median(step_times));
   }
 };
+
+// The training-step benchmarks' loop: `warmup` untimed steps, then `steps` timed ones. Each
+// iteration runs prepare(it) untimed (the batch), then times step(it), which records one step on
+// `tape` and returns its loss; with `profile` each node's times too, printed at the end.
+struct StepTimes {
+  std::vector<double> seconds;  // per timed step
+  double first_loss = 0, last_loss = 0;
+  double median_ms() const { return 1e3 * median(seconds); }
+};
+
+template <typename Prepare, typename Step>
+StepTimes time_training_steps(Tape<float>& tape, int warmup, int steps, bool profile, Prepare&& prepare, Step&& step) {
+  tape.set_profiling(profile);
+  NodeTimes nodes;
+  StepTimes out;
+  for (int it = 0; it < warmup + steps; ++it) {
+    prepare(it);
+    const auto t0 = std::chrono::steady_clock::now();
+    const double loss = step(it);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (it < warmup) continue;
+    out.seconds.push_back(dt);
+    (out.seconds.size() == 1 ? out.first_loss : out.last_loss) = loss;
+    if (profile) nodes.record(tape);
+  }
+  if (profile) nodes.print(tape, out.seconds);
+  return out;
+}
 
 }  // namespace torus::tools
