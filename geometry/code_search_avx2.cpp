@@ -31,26 +31,28 @@ namespace {
 // The layout is the AVX-512 kernels' (code_search_bytes.hpp): one int32 lane holds four bytes of
 // one reference, so 8 consecutive references fill a ymm and their sums land in its 8 lanes. Per
 // dword of 8 references and query:
-//   circular L1: x = |q - r| bytewise (vpabsb: 0x80 stays 128 unsigned, the "-128 counts as 128"
+//   circular L1: x = |r - q| bytewise (vpabsb: 0x80 stays 128 unsigned, the "-128 counts as 128"
 //     rule), summed per lane by vpdpbusd(x, ones) with AVX-VNNI, else by vpmaddubsw(x, ones)
 //     into int16 pairs (at most 256 each) that add up over up to 64 dwords before one vpmaddwd
 //     widens them to int32.
 //   cosine LUT: AVX2 has no 128-entry byte permute, only vpshufb's 16-entry in-lane tables, so
-//     the table is shrunk by its symmetries first. With a = |int8(q - r)| (0..128) and s = 64 - a
+//     the table is shrunk by its symmetries first. With a = |int8(r - q)| (0..128) and s = 64 - a
 //     (-64..64): LUT[a] = S[|s|] for s > 0 and -S[|s|] for s < 0, where S[u] = LUT[64 - u] (the
 //     table is odd about the quarter turn, LUT[128 - j] = -LUT[j], by CosineLut's construction),
-//     and LUT[64] = 0 for s = 0: so v = vpsignb(S[u], s), the sign of s applied and 0 at s = 0.
-//     u = |s| is capped at 63 (u = 64 is a = 0 or 128, and S[64] = LUT[0] = LUT[1] = S[63] for the
-//     tables the kernel accepts), leaving 64 entries: four vpshufb on u - 16 c (an index below 0
-//     has its top bit set and reads 0; 16 c and above reads the low nibble), the tables stored
-//     XORed with the one before, so the XOR of the chunks that read equals S[u]. Then v (int8) is
-//     summed as vpdpbusd(ones, v), or vpmaddubsw(ones, v) into int16 (at most 254 a pair).
+//     and LUT[64] = 0 for s = 0: so v = vpsignb(-S[u], -s), 0 at s = 0. u = |s| is capped at 63
+//     (u = 64 is a = 0 or 128, and S[64] = LUT[0] = LUT[1] = S[63] for the tables the kernel
+//     accepts), leaving 64 entries in four vpshufb tables. Chunk c reads index u + 0x80 - 16 (c + 1):
+//     for u < 16 (c + 1) that is below 0x80 and reads entry u mod 16, above it the top bit makes
+//     vpshufb return 0; each table is stored XORed with the next one, so the XOR of the chunks
+//     that read is the entry of u's own chunk. Then v (int8) is summed as vpdpbusd(ones, v), or
+//     vpmaddubsw(ones, v) into int16 (at most 254 a pair). About 17 operations per dword against
+//     AVX-512's 5, the price of the missing byte permute.
 //   cosine dot: with AVX-VNNI vpdpbusd(r, q), the reference's cos/sin bytes biased by +128 (the
 //     lanes hold the score plus 128 sum(q)), as on AVX-512. Without, vpmaddubsw(|r|, sign(q, r))
 //     on unbiased int8 bytes: |r| q' is r q, and a pair of them, at most 2 127^2 = 32258, never
 //     saturates int16; vpmaddwd then widens each pair to int32 (two pairs would overflow int16).
-// The scan is the AVX-512 one on ymm: four queries per load of references, thresholds in
-// registers, a group of 8 written out and offered to the top-k only if a lane beats them.
+// The scan is the AVX-512 one on ymm: four queries per load of references, thresholds kept as
+// vectors, a group of 8 written out and offered to the top-k only if a lane beats them.
 
 #if TORUS_AVX2_DISPATCH
 #pragma GCC push_options
@@ -74,16 +76,18 @@ struct LutTables {
   __m256i t[4];
 };
 
-// The int8 table value LUT[q - r] of each byte (see above).
-inline __m256i lut_bytes(__m256i q, __m256i r, const LutTables& tables) {
-  const __m256i a = _mm256_abs_epi8(_mm256_sub_epi8(q, r));
-  const __m256i s = _mm256_sub_epi8(_mm256_set1_epi8(64), a);
-  const __m256i u = _mm256_min_epu8(_mm256_abs_epi8(s), _mm256_set1_epi8(63));
-  const __m256i sixteen = _mm256_set1_epi8(16);
-  const __m256i u1 = _mm256_sub_epi8(u, sixteen), u2 = _mm256_sub_epi8(u1, sixteen), u3 = _mm256_sub_epi8(u2, sixteen);
-  const __m256i t01 = _mm256_xor_si256(_mm256_shuffle_epi8(tables.t[0], u), _mm256_shuffle_epi8(tables.t[1], u1));
-  const __m256i t23 = _mm256_xor_si256(_mm256_shuffle_epi8(tables.t[2], u2), _mm256_shuffle_epi8(tables.t[3], u3));
-  return _mm256_sign_epi8(_mm256_xor_si256(t01, t23), s);
+// The int8 table value LUT[q - r] of each byte (see above), from r - q, whose absolute value is
+// the same, so that the query's broadcast dword can be a memory operand (AVX2 has 16 ymm
+// registers, not AVX-512's 32, and the tables take four).
+inline __m256i lut_bytes(__m256i r, __m256i q, const LutTables& tables) {
+  const __m256i s_neg = _mm256_add_epi8(_mm256_abs_epi8(_mm256_sub_epi8(r, q)), _mm256_set1_epi8(-64));
+  const __m256i u = _mm256_min_epu8(_mm256_abs_epi8(s_neg), _mm256_set1_epi8(63));
+  // chunk 3 reads every u: its index needs no offset
+  const __m256i t01 = _mm256_xor_si256(_mm256_shuffle_epi8(tables.t[0], _mm256_add_epi8(u, _mm256_set1_epi8(0x70))),
+                                       _mm256_shuffle_epi8(tables.t[1], _mm256_add_epi8(u, _mm256_set1_epi8(0x60))));
+  const __m256i t23 = _mm256_xor_si256(_mm256_shuffle_epi8(tables.t[2], _mm256_add_epi8(u, _mm256_set1_epi8(0x50))),
+                                       _mm256_shuffle_epi8(tables.t[3], u));
+  return _mm256_sign_epi8(_mm256_xor_si256(t01, t23), s_neg);
 }
 
 template <ByteKernel kind>
@@ -137,11 +141,11 @@ void avx2_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, neare
             if constexpr (kVnni) acc[g] = dpbusd(acc[g], r, qw);
             else acc[g] = _mm256_add_epi32(acc[g], _mm256_madd_epi16(_mm256_maddubs_epi16(r_abs, _mm256_sign_epi8(qw, r)), ones16));
           } else if constexpr (kind == ByteKernel::l1) {
-            const __m256i x = _mm256_abs_epi8(_mm256_sub_epi8(qw, r));
+            const __m256i x = _mm256_abs_epi8(_mm256_sub_epi8(r, qw));
             if constexpr (kVnni) acc[g] = dpbusd(acc[g], x, ones8);
             else acc16[g] = _mm256_add_epi16(acc16[g], _mm256_maddubs_epi16(x, ones8));
           } else {
-            const __m256i v = lut_bytes(qw, r, tables);
+            const __m256i v = lut_bytes(r, qw, tables);
             if constexpr (kVnni) acc[g] = dpbusd(acc[g], ones8, v);
             else acc16[g] = _mm256_add_epi16(acc16[g], _mm256_maddubs_epi16(ones8, v));
           }
@@ -162,22 +166,14 @@ void avx2_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, neare
     }
   };
 
-  Eigen::Index n = 0;
-  for (; n + 16 <= N; n += 16) {
-    __m256i a[G], b[G];
-    score_8(n, a);
-    score_8(n + 8, b);
-    unsigned any = 0;
-    for (int g = 0; g < G; ++g) any |= nearer_lanes<kind>(nearer_of<kind>(a[g], b[g]), threshold[g]);
-    if (any != 0) [[unlikely]] {
-      offer_8(n, a, 0xFF);
-      offer_8(n + 8, b, 0xFF);
-    }
-  }
-  for (; n < N; n += 8) {
+  // One group of 8 at a time: a second group's accumulators, as on AVX-512, would not fit the 16
+  // ymm registers beside the LUT's tables.
+  for (Eigen::Index n = 0; n < N; n += 8) {
     __m256i a[G];
     score_8(n, a);
-    offer_8(n, a, N - n >= 8 ? 0xFFu : (1u << (N - n)) - 1);
+    unsigned any = 0;
+    for (int g = 0; g < G; ++g) any |= nearer_lanes<kind>(a[g], threshold[g]);
+    if (any != 0) [[unlikely]] offer_8(n, a, N - n >= 8 ? 0xFFu : (1u << (N - n)) - 1);
   }
 }
 
@@ -266,10 +262,10 @@ KnnResult<std::int32_t> avx2_code_search(const Eigen::Ref<const CodeMatrix>& que
   // Padding: for L1 0 against 0; for the LUT 64 against 0, a = 64, s = 0, which reads 0.
   ByteSearch s = code_bytes(queries, refs, lut ? 64 : 0);
   if (!lut) return run<ByteKernel::l1>(s, queries.rows(), k, threads, vnni);
-  // S[u] = LUT[64 - u] in four chunks of 16, each XORed with the chunk before it.
+  // -S[u] = -LUT[64 - u] in four chunks of 16, each but the last XORed with the chunk after it.
   std::int8_t S[64];
-  for (int u = 0; u < 64; ++u) S[u] = static_cast<std::int8_t>((*lut)[static_cast<std::uint8_t>(64 - u)]);
-  for (int u = 0; u < 64; ++u) s.table[u] = static_cast<std::int8_t>(u < 16 ? S[u] : S[u] ^ S[u - 16]);
+  for (int u = 0; u < 64; ++u) S[u] = static_cast<std::int8_t>(-(*lut)[static_cast<std::uint8_t>(64 - u)]);
+  for (int u = 0; u < 64; ++u) s.table[u] = static_cast<std::int8_t>(u >= 48 ? S[u] : S[u] ^ S[u + 16]);
   return run<ByteKernel::lut>(s, queries.rows(), k, threads, vnni);
 }
 
