@@ -23,6 +23,7 @@ const char* search_kernel_name(SearchKernel kernel) {
   switch (kernel) {
     case SearchKernel::fastest: return "fastest";
     case SearchKernel::avx512: return "avx512";
+    case SearchKernel::avx2_vnni: return "avx2-vnni";
     case SearchKernel::avx2: return "avx2";
     case SearchKernel::portable: return "portable";
   }
@@ -31,10 +32,10 @@ const char* search_kernel_name(SearchKernel kernel) {
 
 SearchKernel parse_search_kernel_setting(const char* value) {
   if (value == nullptr || *value == '\0') return SearchKernel::fastest;
-  for (SearchKernel k : {SearchKernel::avx512, SearchKernel::avx2, SearchKernel::portable})
+  for (SearchKernel k : {SearchKernel::avx512, SearchKernel::avx2_vnni, SearchKernel::avx2, SearchKernel::portable})
     if (std::string_view(value) == search_kernel_name(k)) return k;
   throw std::invalid_argument(std::string("TORUS_SEARCH_KERNEL=\"") + value +
-                              "\" is not a search kernel (accepted: avx512, avx2, portable, or unset for the fastest)");
+                              "\" is not a search kernel (accepted: avx512, avx2-vnni, avx2, portable, or unset for the fastest)");
 }
 
 SearchKernel resolve_search_kernel(SearchKernel kernel) {
@@ -46,25 +47,29 @@ SearchKernel resolve_search_kernel(SearchKernel kernel) {
     kernel = setting;
     source = "TORUS_SEARCH_KERNEL";
   }
-  switch (kernel) {
-    case SearchKernel::fastest:
-      return avx512_search_kernels() ? SearchKernel::avx512 : avx2_search_kernels() ? SearchKernel::avx2 : SearchKernel::portable;
-    case SearchKernel::avx512:
-      if (!avx512_search_kernels()) {
-        throw std::runtime_error(std::string(source) + " asks for the avx512 search kernels, but this CPU or build lacks "
-                                 "AVX-512 F/BW/VBMI/VNNI/VPOPCNTDQ (accepted here: " +
-                                 (avx2_search_kernels() ? "avx2, " : "") + "portable)");
-      }
-      return kernel;
-    case SearchKernel::avx2:
-      if (!avx2_search_kernels()) {
-        throw std::runtime_error(std::string(source) +
-                                 " asks for the avx2 search kernels, but this CPU or build lacks AVX2 (accepted here: portable)");
-      }
-      return kernel;
-    case SearchKernel::portable: return kernel;
+  struct Path {
+    SearchKernel kernel;
+    bool (*available)();
+    const char* needs;
+  };
+  static constexpr Path paths[] = {{SearchKernel::avx512, avx512_search_kernels, "AVX-512 F/BW/VBMI/VNNI/VPOPCNTDQ"},
+                                   {SearchKernel::avx2_vnni, avx2_vnni_search_kernels, "AVX2 and AVX-VNNI"},
+                                   {SearchKernel::avx2, avx2_search_kernels, "AVX2"}};
+  if (kernel == SearchKernel::fastest) {
+    for (const Path& p : paths)
+      if (p.available()) return p.kernel;
+    return SearchKernel::portable;
   }
-  throw std::invalid_argument("unknown SearchKernel " + std::to_string(static_cast<int>(kernel)));
+  for (const Path& p : paths) {
+    if (p.kernel != kernel || p.available()) continue;
+    std::string here;
+    for (const Path& q : paths)
+      if (q.available()) here += std::string(search_kernel_name(q.kernel)) + ", ";
+    throw std::runtime_error(std::string(source) + " asks for the " + search_kernel_name(kernel) +
+                             " search kernels, but this CPU or build lacks " + p.needs + " (available here: " + here +
+                             "portable)");
+  }
+  return kernel;
 }
 
 namespace detail {
@@ -185,7 +190,8 @@ KnnResult<std::int32_t> byte_code_search(const char* what, const Eigen::Ref<cons
     if (path == SearchKernel::avx512) return detail::avx512_code_search(queries, refs, lut, k, threads);
 #endif
 #if TORUS_AVX2_CODES
-    if (path == SearchKernel::avx2) return detail::avx2_code_search(queries, refs, lut, k, threads, detail::avx_vnni_cpu());
+    if (path == SearchKernel::avx2_vnni || path == SearchKernel::avx2)
+      return detail::avx2_code_search(queries, refs, lut, k, threads, path == SearchKernel::avx2_vnni);
 #endif
   }
   const CodeMatrix qcopy = queries;  // contiguous rows
@@ -315,7 +321,8 @@ KnnResult<std::int32_t> knn_cosine_dot(const Eigen::Ref<const CodeMatrix>& queri
   if (path == SearchKernel::avx512) return detail::avx512_dot_search(queries, refs, lut, k, threads);
 #endif
 #if TORUS_AVX2_CODES
-  if (path == SearchKernel::avx2) return detail::avx2_dot_search(queries, refs, lut, k, threads, detail::avx_vnni_cpu());
+  if (path == SearchKernel::avx2_vnni || path == SearchKernel::avx2)
+    return detail::avx2_dot_search(queries, refs, lut, k, threads, path == SearchKernel::avx2_vnni);
 #endif
   const CosSinBytes bytes(lut, 0);
   const CodeMatrix q = bytes.rows(queries);
@@ -336,7 +343,7 @@ KnnResult<std::int32_t> knn_hamming(const Eigen::Ref<const BitCodeMatrix>& queri
   if (path == SearchKernel::avx512) distances = detail::pick_avx512_hamming(queries.cols());
 #endif
 #if TORUS_AVX2_CODES
-  if (path == SearchKernel::avx2) distances = detail::pick_avx2_hamming(queries.cols());
+  if (path == SearchKernel::avx2_vnni || path == SearchKernel::avx2) distances = detail::pick_avx2_hamming(queries.cols());
 #endif
   const HammingScorer proto{q.data(), r.data(), queries.cols(), refs.rows(), distances};
   auto make = [&] { return proto; };

@@ -26,9 +26,10 @@
 // a vectorised top-k filter.
 //
 // Choosing the path: SearchKernel::fastest takes the environment variable TORUS_SEARCH_KERNEL
-// (avx512, avx2 or portable; read once, on the first search; unset or empty: the best the CPU
-// has), so any program (torus-index, torus-quant-eval, torus-bench) can be forced onto a path;
-// the other SearchKernel values force one in code. Asking for a path this CPU (or this build)
+// (avx512, avx2-vnni, avx2 or portable; read once, on the first search; unset or empty: the best
+// the CPU has, in that order), so any program (torus-index, torus-quant-eval, torus-bench) can be
+// forced onto a path; the other SearchKernel values force one in code. avx2 is AVX2 alone, what
+// every AVX2 CPU runs, even on one that also has AVX-VNNI (avx2-vnni). Asking for a path this CPU (or this build)
 // lacks throws std::runtime_error; an unknown value of the variable throws std::invalid_argument
 // naming it. The LUT kernels need an int8 table (amplitude <= 127); other tables run the
 // portable loop on any path.
@@ -44,23 +45,24 @@
 
 namespace torus::geometry {
 
-enum class SearchKernel { fastest, avx512, avx2, portable };
+enum class SearchKernel { fastest, avx512, avx2_vnni, avx2, portable };
 
-// Whether the AVX-512 kernels (they need AVX-512 F, BW, VBMI, VNNI and VPOPCNTDQ), or the AVX2
-// ones, can run: compiled for the target (-march=native on such a CPU), or, with GCC on x86-64,
-// compiled under a target pragma and found on this CPU at run time.
+// Whether the AVX-512 kernels (they need AVX-512 F, BW, VBMI, VNNI and VPOPCNTDQ), the AVX2 ones
+// with AVX-VNNI, or the AVX2 ones alone can run: compiled for the target (-march=native on such a
+// CPU), or, with GCC on x86-64, compiled under a target pragma and found on this CPU at run time.
 bool avx512_search_kernels();
+bool avx2_vnni_search_kernels();
 bool avx2_search_kernels();
 
-// "avx512", "avx2", "portable" (and "fastest").
+// "avx512", "avx2-vnni", "avx2", "portable" (and "fastest").
 const char* search_kernel_name(SearchKernel kernel);
 
 // The value of TORUS_SEARCH_KERNEL as a kernel: nullptr or "" is fastest (not set); otherwise
-// "avx512", "avx2" or "portable", anything else throws std::invalid_argument naming the variable
-// and the accepted values.
+// "avx512", "avx2-vnni", "avx2" or "portable", anything else throws std::invalid_argument naming
+// the variable and the accepted values.
 SearchKernel parse_search_kernel_setting(const char* value);
 
-// The path a search asked for `kernel` runs: avx512, avx2 or portable. fastest is the
+// The path a search asked for `kernel` runs: avx512, avx2_vnni, avx2 or portable. fastest is the
 // environment's setting if any, else the best this CPU has. Throws std::runtime_error if the
 // path asked for (in code or by the variable) cannot run here.
 SearchKernel resolve_search_kernel(SearchKernel kernel);

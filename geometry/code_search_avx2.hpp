@@ -1,7 +1,7 @@
 // The AVX2 kernels of the uint8 and 1-bit code searches (internal to geometry, not installed), for
 // x86-64 CPUs without the AVX-512 set the faster kernels need: code_search.cpp calls them when
-// avx2_search_kernels() says the CPU has AVX2. Where the CPU also has AVX-VNNI, the byte sums use
-// its vpdpbusd on ymm.
+// avx2_search_kernels() says the CPU has AVX2, with vnni (AVX-VNNI's vpdpbusd on ymm for the byte
+// sums) when avx2_vnni_search_kernels() says it also has AVX-VNNI.
 #pragma once
 
 #include "geometry/code_search_bytes.hpp"
@@ -22,9 +22,6 @@
 #endif
 
 namespace torus::geometry::detail {
-
-// Whether this CPU has AVX-VNNI (false where the kernels are not compiled in).
-bool avx_vnni_cpu();
 
 #if TORUS_AVX2_CODES
 // Arguments already checked, AVX2 present; vnni: use AVX-VNNI (the CPU must have it). By the

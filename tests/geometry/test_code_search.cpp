@@ -3,7 +3,7 @@
 // dot product and by circular L1, 1-bit Hamming, PQ and circular PQ. Indices and scores must be
 // equal exactly, at k = 1, k > 1 (also more than two 16-reference groups) and k = N, at 1 and 2
 // threads, through every kernel path this CPU can run: AVX-512, AVX2 with and without AVX-VNNI,
-// portable, and the fastest. The data are drawn from small alphabets so ties are common; the
+// portable, and the fastest (so on a CPU with all of them, every path is checked). The data are drawn from small alphabets so ties are common; the
 // reference counts cross the 1024-reference block and the 8-, 16- and 32-reference SIMD steps
 // with remainders, and the query counts are not whole groups of 4 (the SIMD kernels score four
 // queries at a time; 70 is also several OpenMP chunks of them). Every byte difference, wraparound
@@ -12,7 +12,6 @@
 
 #include "geometry/clifford_torus.hpp"
 #include "geometry/code_search.hpp"
-#include "geometry/code_search_avx2.hpp"
 #include "geometry/one_bit_codes.hpp"
 #include "geometry_test_util.hpp"
 #include "knn_brute_force.hpp"
@@ -44,49 +43,19 @@ CodeMatrix random_codes(Eigen::Index N, Eigen::Index K, std::uint64_t seed) {
   return c;
 }
 
-// A kernel path: a SearchKernel, or for AVX2 also with AVX-VNNI forced off or on (vnni 0, 1;
-// -1 leaves it to the CPU), which only the internal entry points can ask for.
+// A kernel path, named for the messages.
 struct Path {
   const char* name;
   SearchKernel kernel;
-  int vnni = -1;
 };
 
 // Every path this CPU can run.
 std::vector<Path> kernel_paths() {
   std::vector<Path> paths{{"fastest", SearchKernel::fastest}, {"portable", SearchKernel::portable}};
   if (avx512_search_kernels()) paths.push_back({"avx512", SearchKernel::avx512});
-  if (avx2_search_kernels()) {
-    paths.push_back({"avx2", SearchKernel::avx2});
-#if TORUS_AVX2_CODES
-    paths.push_back({"avx2 without VNNI", SearchKernel::avx2, 0});
-    if (detail::avx_vnni_cpu()) paths.push_back({"avx2 with VNNI", SearchKernel::avx2, 1});
-#endif
-  }
+  if (avx2_vnni_search_kernels()) paths.push_back({"avx2-vnni", SearchKernel::avx2_vnni});
+  if (avx2_search_kernels()) paths.push_back({"avx2", SearchKernel::avx2});
   return paths;
-}
-
-KnnResult<std::int32_t> lut_search(const CodeMatrix& q, const CodeMatrix& r, const CosineLut& lut, int k, int threads,
-                                   const Path& path) {
-#if TORUS_AVX2_CODES
-  if (path.vnni >= 0 && detail::lut_fits_int8_kernels(lut)) return detail::avx2_code_search(q, r, &lut, k, threads, path.vnni == 1);
-#endif
-  return knn_cosine_lut(q, r, lut, k, threads, path.kernel);
-}
-
-KnnResult<std::int32_t> l1_search(const CodeMatrix& q, const CodeMatrix& r, int k, int threads, const Path& path) {
-#if TORUS_AVX2_CODES
-  if (path.vnni >= 0) return detail::avx2_code_search(q, r, nullptr, k, threads, path.vnni == 1);
-#endif
-  return knn_circular_l1(q, r, k, threads, path.kernel);
-}
-
-KnnResult<std::int32_t> dot_search(const CodeMatrix& q, const CodeMatrix& r, const CosineLut& lut, int k, int threads,
-                                   const Path& path) {
-#if TORUS_AVX2_CODES
-  if (path.vnni >= 0) return detail::avx2_dot_search(q, r, lut, k, threads, path.vnni == 1);
-#endif
-  return knn_cosine_dot(q, r, lut, k, threads, path.kernel);
 }
 
 constexpr Eigen::Index kRefCounts[] = {5, 17, 1029, 2063, 4133};
@@ -135,7 +104,8 @@ Eigen::Index check_byte_search(Eigen::Index K, std::uint64_t seed, std::initiali
 }  // namespace
 
 TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
-  INFO("AVX-512 kernels: " << avx512_search_kernels() << ", AVX2: " << avx2_search_kernels());
+  INFO("AVX-512 kernels: " << avx512_search_kernels() << ", AVX2 + AVX-VNNI: " << avx2_vnni_search_kernels()
+                              << ", AVX2: " << avx2_search_kernels());
   Eigen::Index ties = 0;
   for (int A : {127, 90, 1000}) {  // 1000 exceeds the int8 table: every path falls back
     const CosineLut lut(A);
@@ -146,7 +116,7 @@ TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, pad
       ties += check_byte_search(
           K, 100, {1, 4}, [&](const std::uint8_t* q, const std::uint8_t* r) { return lut.similarity(q, r, static_cast<int>(K)); },
           [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, const Path& path) {
-            return lut_search(q, r, lut, k, threads, path);
+            return knn_cosine_lut(q, r, lut, k, threads, path.kernel);
           });
     }
   }
@@ -156,7 +126,8 @@ TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, pad
 }
 
 TEST_CASE("knn_cosine_dot equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
-  INFO("AVX-512 kernels: " << avx512_search_kernels() << ", AVX2: " << avx2_search_kernels());
+  INFO("AVX-512 kernels: " << avx512_search_kernels() << ", AVX2 + AVX-VNNI: " << avx2_vnni_search_kernels()
+                              << ", AVX2: " << avx2_search_kernels());
   Eigen::Index ties = 0;
   for (int A : {127, 90}) {
     const CosineLut lut(A);
@@ -166,7 +137,7 @@ TEST_CASE("knn_cosine_dot equals brute force (ties, k > 1, threads, kernels, pad
       ties += check_byte_search(
           K, 200, {1, 4, 37}, [&](const std::uint8_t* q, const std::uint8_t* r) { return cosine_dot(lut, q, r, K); },
           [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, const Path& path) {
-            return dot_search(q, r, lut, k, threads, path);
+            return knn_cosine_dot(q, r, lut, k, threads, path.kernel);
           });
     }
   }
@@ -239,7 +210,7 @@ TEST_CASE("knn_circular_l1 equals brute-force wrapped differences", "[geometry][
         for (const Path& path : kernel_paths()) {
           for (int threads : {1, 2}) {
             INFO("K " << K << " N " << Nr << " k " << k << " threads " << threads << " path " << path.name);
-            CHECK(same_result(l1_search(queries, refs, k, threads, path), expected));
+            CHECK(same_result(knn_circular_l1(queries, refs, k, threads, path.kernel), expected));
           }
         }
       }
@@ -277,9 +248,9 @@ TEST_CASE("every byte difference, wraparound included, scores the same on every 
     for (const Path& path : kernel_paths()) {
       for (int threads : {1, 2}) {
         INFO("k " << k << " threads " << threads << " path " << path.name);
-        CHECK(same_result(lut_search(queries, refs, lut, k, threads, path), lut_e));
-        CHECK(same_result(l1_search(queries, refs, k, threads, path), l1_e));
-        CHECK(same_result(dot_search(queries, refs, lut, k, threads, path), dot_e));
+        CHECK(same_result(knn_cosine_lut(queries, refs, lut, k, threads, path.kernel), lut_e));
+        CHECK(same_result(knn_circular_l1(queries, refs, k, threads, path.kernel), l1_e));
+        CHECK(same_result(knn_cosine_dot(queries, refs, lut, k, threads, path.kernel), dot_e));
       }
     }
   }
@@ -290,8 +261,9 @@ TEST_CASE("TORUS_SEARCH_KERNEL and SearchKernel choose a path or refuse", "[geom
   CHECK(parse_search_kernel_setting("") == SearchKernel::fastest);
   CHECK(parse_search_kernel_setting("avx512") == SearchKernel::avx512);
   CHECK(parse_search_kernel_setting("avx2") == SearchKernel::avx2);
+  CHECK(parse_search_kernel_setting("avx2-vnni") == SearchKernel::avx2_vnni);
   CHECK(parse_search_kernel_setting("portable") == SearchKernel::portable);
-  for (const char* bad : {"AVX2", "avx", "fastest", "sse4", " avx2"}) {
+  for (const char* bad : {"AVX2", "avx", "fastest", "sse4", " avx2", "avx2_vnni"}) {
     INFO(bad);
     try {
       parse_search_kernel_setting(bad);
@@ -299,20 +271,23 @@ TEST_CASE("TORUS_SEARCH_KERNEL and SearchKernel choose a path or refuse", "[geom
     } catch (const std::invalid_argument& e) {
       const std::string what = e.what();
       CHECK(what.find("TORUS_SEARCH_KERNEL") != std::string::npos);
-      CHECK(what.find("avx512, avx2, portable") != std::string::npos);
+      CHECK(what.find("avx512, avx2-vnni, avx2, portable") != std::string::npos);
     }
   }
   CHECK(resolve_search_kernel(SearchKernel::portable) == SearchKernel::portable);
   if (avx512_search_kernels()) CHECK(resolve_search_kernel(SearchKernel::avx512) == SearchKernel::avx512);
   else CHECK_THROWS_AS(resolve_search_kernel(SearchKernel::avx512), std::runtime_error);
+  if (avx2_vnni_search_kernels()) CHECK(resolve_search_kernel(SearchKernel::avx2_vnni) == SearchKernel::avx2_vnni);
+  else CHECK_THROWS_AS(resolve_search_kernel(SearchKernel::avx2_vnni), std::runtime_error);
   if (avx2_search_kernels()) CHECK(resolve_search_kernel(SearchKernel::avx2) == SearchKernel::avx2);
   else CHECK_THROWS_AS(resolve_search_kernel(SearchKernel::avx2), std::runtime_error);
   // fastest: the variable's path when the suite runs under it (TORUS_SEARCH_KERNEL=avx2 ...),
   // otherwise the best this CPU has
   const SearchKernel setting = parse_search_kernel_setting(std::getenv("TORUS_SEARCH_KERNEL"));
-  const SearchKernel best = avx512_search_kernels() ? SearchKernel::avx512
-                            : avx2_search_kernels() ? SearchKernel::avx2
-                                                    : SearchKernel::portable;
+  const SearchKernel best = avx512_search_kernels()      ? SearchKernel::avx512
+                            : avx2_vnni_search_kernels() ? SearchKernel::avx2_vnni
+                            : avx2_search_kernels()      ? SearchKernel::avx2
+                                                         : SearchKernel::portable;
   CHECK(resolve_search_kernel(SearchKernel::fastest) == (setting == SearchKernel::fastest ? best : setting));
 }
 
