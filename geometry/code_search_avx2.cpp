@@ -6,7 +6,11 @@
 #if TORUS_AVX2_CODES
 #include <immintrin.h>
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
+#include <limits>
+#include <utility>
 
 namespace torus::geometry {
 
@@ -100,32 +104,34 @@ inline __m256i nearer_of(__m256i a, __m256i b) {
   return kind == ByteKernel::l1 ? _mm256_min_epi32(a, b) : _mm256_max_epi32(a, b);
 }
 
-// Scores query group `group` against every reference and offers them to its kQueryGroup top-k
-// lists; kW dwords per row known at compile time (kW = 0: at run time); kVnni: AVX-VNNI sums.
+// One query group's side of a search: its query dwords (broadcast once when their number kW is
+// known at compile time; otherwise re-read in the loop, as the top-k calls could, for all GCC
+// knows, change them), and the scoring of 8 references.
 template <ByteKernel kind, int kW, bool kVnni>
-void avx2_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, nearer_for(kind)>* tops) {
-  constexpr int G = kQueryGroup;
+struct GroupScorer {
+  static constexpr int G = kQueryGroup;
   // Dwords whose int16 pair sums (at most 256 each) add up before they are widened.
-  constexpr Eigen::Index kChunk = 64;
-  constexpr bool sum16 = !kVnni && kind != ByteKernel::dot;
-  const Eigen::Index W = kW > 0 ? kW : s.refs.dwords(), N = s.refs.rows(), stride = s.refs.stride();
-  const std::uint32_t* q = s.queries.data() + group * G * W;
-  const std::int32_t* bias = s.bias.data() + group * G;
-  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  static constexpr Eigen::Index kChunk = 64;
+  static constexpr bool sum16 = !kVnni && kind != ByteKernel::dot;
+
+  const ByteSearch& s;
+  Eigen::Index W, stride;
+  const std::uint32_t* q;
   LutTables tables{};
-  if constexpr (kind == ByteKernel::lut)
-    for (int c = 0; c < 4; ++c)
-      tables.t[c] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(s.table + 16 * c)));
-  // The query dwords broadcast once when their number is known at compile time (otherwise re-read
-  // in the loop: the top-k calls could, for all GCC knows, change them).
   __m256i query[kW > 0 ? G * kW : 1];
-  if constexpr (kW > 0)
-    for (int j = 0; j < G * kW; ++j) query[j] = _mm256_set1_epi32(static_cast<int>(q[j]));
-  __m256i threshold[G];
-  for (int g = 0; g < G; ++g) threshold[g] = _mm256_set1_epi32(biased_threshold(tops[g], bias[g]));
+
+  GroupScorer(const ByteSearch& search, Eigen::Index group)
+      : s(search), W(kW > 0 ? kW : search.refs.dwords()), stride(search.refs.stride()), q(search.queries.data() + group * G * W) {
+    if constexpr (kind == ByteKernel::lut)
+      for (int c = 0; c < 4; ++c)
+        tables.t[c] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(s.table + 16 * c)));
+    if constexpr (kW > 0)
+      for (int j = 0; j < G * kW; ++j) query[j] = _mm256_set1_epi32(static_cast<int>(q[j]));
+  }
 
   // The biased scores of the 8 references from n, one ymm per query.
-  auto score_8 = [&](Eigen::Index n, __m256i* acc) __attribute__((always_inline)) {
+  __attribute__((always_inline)) void score_8(Eigen::Index n, __m256i* acc) const {
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     for (int g = 0; g < G; ++g) acc[g] = _mm256_setzero_si256();
     for (Eigen::Index w0 = 0; w0 < W; w0 += kChunk) {
       const Eigen::Index w1 = std::min(W, w0 + kChunk);
@@ -154,17 +160,36 @@ void avx2_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, neare
       if constexpr (sum16)
         for (int g = 0; g < G; ++g) acc[g] = _mm256_add_epi32(acc[g], _mm256_madd_epi16(acc16[g], ones16));
     }
-  };
-  // Offers the `valid` lanes of acc (references from n) that beat their query's threshold.
-  auto offer_8 = [&](Eigen::Index n, const __m256i* acc, unsigned valid) {
-    for (int g = 0; g < G; ++g) {
-      const unsigned lanes = nearer_lanes<kind>(acc[g], threshold[g]) & valid;
-      if (lanes == 0) continue;
-      alignas(32) std::int32_t biased[8];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(biased), acc[g]);
-      threshold[g] = _mm256_set1_epi32(offer_lanes(tops[g], bias[g], biased, lanes, n));
-    }
-  };
+  }
+};
+
+// Offers the `valid` lanes of acc (biased scores of the references from n) that beat their
+// query's threshold, and updates those thresholds; returns the queries whose list changed.
+template <Nearer nearer, ByteKernel kind>
+unsigned offer_8(TopK<std::int32_t, nearer>* tops, const std::int32_t* bias, __m256i* threshold, Eigen::Index n,
+                 const __m256i* acc, unsigned valid) {
+  unsigned changed = 0;
+  for (int g = 0; g < kQueryGroup; ++g) {
+    const unsigned lanes = nearer_lanes<kind>(acc[g], threshold[g]) & valid;
+    if (lanes == 0) continue;
+    alignas(32) std::int32_t biased[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(biased), acc[g]);
+    threshold[g] = _mm256_set1_epi32(offer_lanes(tops[g], bias[g], biased, lanes, n));
+    changed |= 1u << g;
+  }
+  return changed;
+}
+
+// Scores query group `group` against every reference and offers them to its kQueryGroup top-k
+// lists; kW dwords per row known at compile time (kW = 0: at run time); kVnni: AVX-VNNI sums.
+template <ByteKernel kind, int kW, bool kVnni>
+void avx2_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, nearer_for(kind)>* tops) {
+  constexpr int G = kQueryGroup;
+  const GroupScorer<kind, kW, kVnni> scorer(s, group);
+  const Eigen::Index N = s.refs.rows();
+  const std::int32_t* bias = s.bias.data() + group * G;
+  __m256i threshold[G];
+  for (int g = 0; g < G; ++g) threshold[g] = _mm256_set1_epi32(biased_threshold(tops[g], bias[g]));
 
   Eigen::Index n = 0;
   // L1 and dot test two groups of 8 at once, on their lane-wise best, as on AVX-512 (the test
@@ -173,23 +198,82 @@ void avx2_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, neare
   if constexpr (kind != ByteKernel::lut) {
     for (; n + 16 <= N; n += 16) {
       __m256i a[G], b[G];
-      score_8(n, a);
-      score_8(n + 8, b);
+      scorer.score_8(n, a);
+      scorer.score_8(n + 8, b);
       unsigned any = 0;
       for (int g = 0; g < G; ++g) any |= nearer_lanes<kind>(nearer_of<kind>(a[g], b[g]), threshold[g]);
       if (any != 0) [[unlikely]] {
-        offer_8(n, a, 0xFF);
-        offer_8(n + 8, b, 0xFF);
+        offer_8<nearer_for(kind), kind>(tops, bias, threshold, n, a, 0xFF);
+        offer_8<nearer_for(kind), kind>(tops, bias, threshold, n + 8, b, 0xFF);
       }
     }
   }
   for (; n < N; n += 8) {
     __m256i a[G];
-    score_8(n, a);
+    scorer.score_8(n, a);
     unsigned any = 0;
     for (int g = 0; g < G; ++g) any |= nearer_lanes<kind>(a[g], threshold[g]);
-    if (any != 0) [[unlikely]] offer_8(n, a, N - n >= 8 ? 0xFFu : (1u << (N - n)) - 1);
+    if (any != 0) [[unlikely]] offer_8<nearer_for(kind), kind>(tops, bias, threshold, n, a, N - n >= 8 ? 0xFFu : (1u << (N - n)) - 1);
   }
+}
+
+// The LUT search with the cosine dot product as a filter. Per circle |A LUT[q - r] - (C[q] C[r] +
+// S[q] S[r])| <= (sqrt(2) + 1/2) A + 1/2 (each of C, S and LUT is A cos or A sin rounded, off by
+// at most 1/2; the dot product's cross terms add at most sqrt(2) A + 1/2, the LUT's rounding A/2),
+// so a reference whose dot sum is at most A t - margin, margin the K circles' bound, has a LUT
+// score of at most t and cannot enter a list whose threshold is t. The dot product costs 1
+// (AVX-VNNI) or 4 operations per dword against the LUT's 17; the exact LUT scores are computed
+// only for groups of 8 in which some lane passes the filter, and only they are offered, so the
+// results are the LUT search's.
+struct LutByDot {
+  ByteSearch codes, dots;
+  std::int32_t amplitude;
+  std::int64_t margin;
+};
+
+// The dot lanes' threshold for a query whose LUT threshold is top.threshold(): A t + bias - margin,
+// held to the int32 range (a list not yet full: the least int32, which every lane passes).
+template <Nearer nearer>
+std::int32_t dot_threshold(const TopK<std::int32_t, nearer>& top, const LutByDot& s, std::int32_t bias) {
+  const std::int64_t t = std::int64_t{s.amplitude} * top.threshold() + bias - s.margin;
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(t, std::numeric_limits<std::int32_t>::min(),
+                                                            std::numeric_limits<std::int32_t>::max()));
+}
+
+template <int kWc, int kWd, bool kVnni>
+void avx2_lut_by_dot_scan(const LutByDot& s, Eigen::Index group, TopK<std::int32_t, Nearer::larger>* tops) {
+  constexpr int G = kQueryGroup;
+  const GroupScorer<ByteKernel::lut, kWc, kVnni> lut(s.codes, group);
+  const GroupScorer<ByteKernel::dot, kWd, kVnni> dot(s.dots, group);
+  const Eigen::Index N = s.codes.refs.rows();
+  const std::int32_t* lut_bias = s.codes.bias.data() + group * G;  // zeros
+  const std::int32_t* dot_bias = s.dots.bias.data() + group * G;
+  __m256i lut_threshold[G], dot_thresholds[G];
+  for (int g = 0; g < G; ++g) {
+    lut_threshold[g] = _mm256_set1_epi32(biased_threshold(tops[g], lut_bias[g]));
+    dot_thresholds[g] = _mm256_set1_epi32(dot_threshold(tops[g], s, dot_bias[g]));
+  }
+  // The exact scores of the 8 references from n, offered; the filter follows the new thresholds.
+  auto exact_8 = [&](Eigen::Index n, unsigned valid) {
+    __m256i a[G];
+    lut.score_8(n, a);
+    const unsigned changed = offer_8<Nearer::larger, ByteKernel::lut>(tops, lut_bias, lut_threshold, n, a, valid);
+    for (int g = 0; g < G; ++g)
+      if (changed & (1u << g)) dot_thresholds[g] = _mm256_set1_epi32(dot_threshold(tops[g], s, dot_bias[g]));
+  };
+  Eigen::Index n = 0;
+  for (; n + 16 <= N; n += 16) {
+    __m256i a[G], b[G];
+    dot.score_8(n, a);
+    dot.score_8(n + 8, b);
+    unsigned any = 0;
+    for (int g = 0; g < G; ++g) any |= nearer_lanes<ByteKernel::dot>(_mm256_max_epi32(a[g], b[g]), dot_thresholds[g]);
+    if (any != 0) [[unlikely]] {
+      exact_8(n, 0xFF);
+      exact_8(n + 8, 0xFF);
+    }
+  }
+  for (; n < N; n += 8) exact_8(n, N - n >= 8 ? 0xFFu : (1u << (N - n)) - 1);
 }
 
 // Hamming distances of references n0..n1-1 (n1 - n0 a multiple of 16, > 0) into out, on the
@@ -255,6 +339,13 @@ ByteScanFn<kind> pick_avx2_scan(Eigen::Index W) {
   }
 }
 
+template <bool kVnni>
+void lut_by_dot_scan(const LutByDot& s, Eigen::Index g, TopK<std::int32_t, Nearer::larger>* tops) {
+  // K = 8 (two code dwords, four dot dwords), the torus heads' D16, known at compile time.
+  if (s.codes.refs.dwords() == 2 && s.dots.refs.dwords() == 4) avx2_lut_by_dot_scan<2, 4, kVnni>(s, g, tops);
+  else avx2_lut_by_dot_scan<0, 0, kVnni>(s, g, tops);
+}
+
 template <ByteKernel kind>
 KnnResult<std::int32_t> run(const ByteSearch& s, Eigen::Index Nq, int k, int threads, bool vnni) {
   return byte_search<kind>(s, Nq, k, threads, vnni ? pick_avx2_scan<kind, true>(s.refs.dwords())
@@ -281,7 +372,20 @@ KnnResult<std::int32_t> avx2_code_search(const Eigen::Ref<const CodeMatrix>& que
   std::int8_t S[64];
   for (int u = 0; u < 64; ++u) S[u] = static_cast<std::int8_t>(-(*lut)[static_cast<std::uint8_t>(64 - u)]);
   for (int u = 0; u < 64; ++u) s.table[u] = static_cast<std::int8_t>(u >= 48 ? S[u] : S[u] ^ S[u + 16]);
-  return run<ByteKernel::lut>(s, queries.rows(), k, threads, vnni);
+  // The dot filter's lanes must fit int32 as knn_cosine_dot's do (K <= 33155 at A = 127); wider
+  // codes are scored by the LUT alone.
+  const std::int64_t K = queries.cols(), A = lut->amplitude();
+  if (K * 2 * 255 * A > std::numeric_limits<std::int32_t>::max())
+    return run<ByteKernel::lut>(s, queries.rows(), k, threads, vnni);
+  // Per circle ceil((sqrt(2) + 1/2) A + 1/2) + 1: the bound rounded up, plus one for the rounding
+  // of cos in double.
+  const auto per_circle = static_cast<std::int64_t>(std::ceil((std::sqrt(2.0) + 0.5) * static_cast<double>(A) + 0.5)) + 1;
+  const LutByDot filtered{std::move(s), dot_bytes(queries, refs, *lut, vnni ? 128 : 0), static_cast<std::int32_t>(A),
+                          K * per_circle};
+  return group_search<Nearer::larger>(queries.rows(), k, threads, [&](Eigen::Index g, TopK<std::int32_t, Nearer::larger>* tops) {
+    if (vnni) lut_by_dot_scan<true>(filtered, g, tops);
+    else lut_by_dot_scan<false>(filtered, g, tops);
+  });
 }
 
 KnnResult<std::int32_t> avx2_dot_search(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,

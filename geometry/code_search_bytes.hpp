@@ -125,13 +125,12 @@ std::int32_t offer_lanes(TopK<std::int32_t, nearer>& top, std::int32_t bias, con
 template <ByteKernel kind>
 using ByteScanFn = void (*)(const ByteSearch&, Eigen::Index g, TopK<std::int32_t, nearer_for(kind)>* tops);
 
-// OpenMP threads split the query groups; each group scans every reference alone, and a query's
-// result does not depend on the others of its group, so results are identical at any thread count.
-// (Tiling the references so that a tile is read from L1 by many groups measured no faster: the
-// whole index, 16 bytes a reference at most for K = 8, streams from L2.)
-template <ByteKernel kind>
-KnnResult<std::int32_t> byte_search(const ByteSearch& s, Eigen::Index Nq, int k, int threads, ByteScanFn<kind> scan) {
-  constexpr Nearer nearer = nearer_for(kind);
+// OpenMP threads split the query groups; scan(g, tops) scores group g against every reference, and
+// a query's result does not depend on the others of its group, so results are identical at any
+// thread count. (Tiling the references so that a tile is read from L1 by many groups measured no
+// faster: the whole index, 16 bytes a reference at most for K = 8, streams from L2.)
+template <Nearer nearer, typename Scan>
+KnnResult<std::int32_t> group_search(Eigen::Index Nq, int k, int threads, const Scan& scan) {
   const Eigen::Index groups = (Nq + kQueryGroup - 1) / kQueryGroup;
   KnnResult<std::int32_t> result;
   result.indices.resize(Nq, k);
@@ -143,12 +142,18 @@ TORUS_GEOMETRY_OMP(parallel num_threads(threads))
 TORUS_GEOMETRY_OMP(for schedule(dynamic, 4))
     for (Eigen::Index g = 0; g < groups; ++g) {
       for (auto& top : tops) top.clear();
-      scan(s, g, tops.data());
+      scan(g, tops.data());
       for (Eigen::Index j = 0; j < kQueryGroup && g * kQueryGroup + j < Nq; ++j)
         tops[static_cast<std::size_t>(j)].write(result, g * kQueryGroup + j);
     }
   }
   return result;
+}
+
+template <ByteKernel kind>
+KnnResult<std::int32_t> byte_search(const ByteSearch& s, Eigen::Index Nq, int k, int threads, ByteScanFn<kind> scan) {
+  return group_search<nearer_for(kind)>(Nq, k, threads,
+                                        [&](Eigen::Index g, TopK<std::int32_t, nearer_for(kind)>* tops) { scan(s, g, tops); });
 }
 
 // Hamming distances of references n0..n1-1 (n1 - n0 a multiple of 16, > 0) of the word-major
