@@ -20,19 +20,21 @@
 // bytes of one reference, VBMI's two-table byte permute looks up 64 LUT entries at once, VNNI's
 // vpdpbusd sums four bytes (or four byte products) into each lane, four queries share each load
 // of 16 references, and scores stay in registers unless one beats the query's current k-th. The
-// AVX2 kernels do the same on 8 references a ymm (code_search_avx2.cpp says how the LUT fits
-// vpshufb). Every path returns the same results bit for bit (the tests check each against brute
-// force). The float search is Eigen's GEMM on blocks of 32 queries x 1024 references followed by
-// a vectorised top-k filter.
+// AVX2 kernels do the same on 8 references a ymm; without a byte permute their LUT look-up costs
+// 17 operations a dword, so the AVX2 LUT search filters by the cos/sin dot product first, whose
+// sum bounds the LUT score, and looks up only the references that can still enter
+// (code_search_avx2.cpp). Every path returns the same results bit for bit (the tests check each
+// against brute force). The float search is Eigen's GEMM on blocks of 32 queries x 1024
+// references followed by a vectorised top-k filter.
 //
 // Choosing the path: SearchKernel::fastest takes the environment variable TORUS_SEARCH_KERNEL
 // (avx512, avx2-vnni, avx2 or portable; read once, on the first search; unset or empty: the best
 // the CPU has, in that order), so any program (torus-index, torus-quant-eval, torus-bench) can be
 // forced onto a path; the other SearchKernel values force one in code. avx2 is AVX2 alone, what
-// every AVX2 CPU runs, even on one that also has AVX-VNNI (avx2-vnni). Asking for a path this CPU (or this build)
-// lacks throws std::runtime_error; an unknown value of the variable throws std::invalid_argument
-// naming it. The LUT kernels need an int8 table (amplitude <= 127); other tables run the
-// portable loop on any path.
+// every AVX2 CPU runs, even on one that also has AVX-VNNI (avx2-vnni). Asking for a path this
+// CPU (or this build) lacks throws std::runtime_error; an unknown value of the variable throws
+// std::invalid_argument naming it. The LUT kernels need an int8 table (amplitude <= 127); other
+// tables run the portable loop on any path.
 #pragma once
 
 #include "geometry/circular_pq.hpp"

@@ -145,7 +145,8 @@ struct GroupScorer {
           const __m256i qw = kW > 0 ? query[g * kW + w] : _mm256_set1_epi32(static_cast<int>(q[g * W + w]));
           if constexpr (kind == ByteKernel::dot) {
             if constexpr (kVnni) acc[g] = dpbusd(acc[g], r, qw);
-            else acc[g] = _mm256_add_epi32(acc[g], _mm256_madd_epi16(_mm256_maddubs_epi16(r_abs, _mm256_sign_epi8(qw, r)), ones16));
+            else
+              acc[g] = _mm256_add_epi32(acc[g], _mm256_madd_epi16(_mm256_maddubs_epi16(r_abs, _mm256_sign_epi8(qw, r)), ones16));
           } else if constexpr (kind == ByteKernel::l1) {
             const __m256i x = _mm256_abs_epi8(_mm256_sub_epi8(r, qw));
             if constexpr (kVnni) acc[g] = dpbusd(acc[g], x, ones8);
@@ -213,7 +214,8 @@ void avx2_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, neare
     scorer.score_8(n, a);
     unsigned any = 0;
     for (int g = 0; g < G; ++g) any |= nearer_lanes<kind>(a[g], threshold[g]);
-    if (any != 0) [[unlikely]] offer_8<nearer_for(kind), kind>(tops, bias, threshold, n, a, N - n >= 8 ? 0xFFu : (1u << (N - n)) - 1);
+    if (any != 0) [[unlikely]]
+      offer_8<nearer_for(kind), kind>(tops, bias, threshold, n, a, N - n >= 8 ? 0xFFu : (1u << (N - n)) - 1);
   }
 }
 

@@ -3,11 +3,12 @@
 // dot product and by circular L1, 1-bit Hamming, PQ and circular PQ. Indices and scores must be
 // equal exactly, at k = 1, k > 1 (also more than two 16-reference groups) and k = N, at 1 and 2
 // threads, through every kernel path this CPU can run: AVX-512, AVX2 with and without AVX-VNNI,
-// portable, and the fastest (so on a CPU with all of them, every path is checked). The data are drawn from small alphabets so ties are common; the
-// reference counts cross the 1024-reference block and the 8-, 16- and 32-reference SIMD steps
-// with remainders, and the query counts are not whole groups of 4 (the SIMD kernels score four
-// queries at a time; 70 is also several OpenMP chunks of them). Every byte difference, wraparound
-// included, is scored by each path on its own test.
+// portable, and the fastest (so on a CPU with all of them, every path is checked). The data are
+// drawn from small alphabets so ties are common; the reference counts cross the 1024-reference
+// block and the 8-, 16- and 32-reference SIMD steps with remainders, and the query counts are not
+// whole groups of 4 (the SIMD kernels score four queries at a time; 70 is also several OpenMP
+// chunks of them). Every byte difference, wraparound included, is scored by each path on its own
+// test.
 #include <catch2/catch.hpp>
 
 #include "geometry/clifford_torus.hpp"

@@ -41,8 +41,12 @@ int main(int argc, char** argv) {
   app.add_option("--infer-reps", o.infer_reps, "W2 timed repetitions")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--latency-reps", o.latency_reps, "batch-1 timed repetitions")->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--data", data_dir, "Fashion-MNIST folder")->capture_default_str();
-  app.add_option("--refs", search_refs, "search: reference counts")->check(CLI::Range(int64_t{1}, int64_t{100000000}))->capture_default_str();
-  app.add_option("--search-reps", search_reps, "search: timed calls per kind")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--refs", search_refs, "search: reference counts")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
+      ->capture_default_str();
+  app.add_option("--search-reps", search_reps, "search: timed calls per kind")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.add_flag("--profile", o.profile, "W1: also print each node's forward and backward time (median over the timed steps) to stderr");
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
 
