@@ -1,7 +1,8 @@
-// The code searches' drivers, argument checks and portable loops; the AVX-512 kernels are in
-// code_search_avx512.cpp.
+// The code searches' drivers, argument checks, the choice of kernel and the portable loops; the
+// SIMD kernels are in code_search_avx512.cpp and code_search_avx2.cpp.
 #include "geometry/code_search.hpp"
 
+#include "geometry/code_search_avx2.hpp"
 #include "geometry/code_search_avx512.hpp"
 #include "geometry/search_common.hpp"
 
@@ -13,9 +14,100 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace torus::geometry {
+
+const char* search_kernel_name(SearchKernel kernel) {
+  switch (kernel) {
+    case SearchKernel::fastest: return "fastest";
+    case SearchKernel::avx512: return "avx512";
+    case SearchKernel::avx2_vnni: return "avx2-vnni";
+    case SearchKernel::avx2: return "avx2";
+    case SearchKernel::portable: return "portable";
+  }
+  return "unknown";
+}
+
+SearchKernel parse_search_kernel_setting(const char* value) {
+  if (value == nullptr || *value == '\0') return SearchKernel::fastest;
+  for (SearchKernel k : {SearchKernel::avx512, SearchKernel::avx2_vnni, SearchKernel::avx2, SearchKernel::portable})
+    if (std::string_view(value) == search_kernel_name(k)) return k;
+  throw std::invalid_argument(std::string("TORUS_SEARCH_KERNEL=\"") + value +
+                              "\" is not a search kernel (accepted: avx512, avx2-vnni, avx2, portable, or unset for the fastest)");
+}
+
+SearchKernel resolve_search_kernel(SearchKernel kernel) {
+  const char* source = "SearchKernel";
+  if (kernel == SearchKernel::fastest) {
+    // Read once: a search's path must not change under a running program. A bad value throws
+    // here on every search (the static is not initialised), so no search runs with it.
+    static const SearchKernel setting = parse_search_kernel_setting(std::getenv("TORUS_SEARCH_KERNEL"));
+    kernel = setting;
+    source = "TORUS_SEARCH_KERNEL";
+  }
+  struct Path {
+    SearchKernel kernel;
+    bool (*available)();
+    const char* needs;
+  };
+  static constexpr Path paths[] = {{SearchKernel::avx512, avx512_search_kernels, "AVX-512 F/BW/VBMI/VNNI/VPOPCNTDQ"},
+                                   {SearchKernel::avx2_vnni, avx2_vnni_search_kernels, "AVX2 and AVX-VNNI"},
+                                   {SearchKernel::avx2, avx2_search_kernels, "AVX2"}};
+  if (kernel == SearchKernel::fastest) {
+    for (const Path& p : paths)
+      if (p.available()) return p.kernel;
+    return SearchKernel::portable;
+  }
+  for (const Path& p : paths) {
+    if (p.kernel != kernel || p.available()) continue;
+    std::string here;
+    for (const Path& q : paths)
+      if (q.available()) here += std::string(search_kernel_name(q.kernel)) + ", ";
+    throw std::runtime_error(std::string(source) + " asks for the " + search_kernel_name(kernel) +
+                             " search kernels, but this CPU or build lacks " + p.needs + " (available here: " + here +
+                             "portable)");
+  }
+  return kernel;
+}
+
+namespace detail {
+
+bool lut_fits_int8_kernels(const CosineLut& lut) {
+  bool fits = lut.amplitude() <= 127 && lut[127] == lut[128] && lut[64] == 0;
+  for (int j = 1; j < 128 && fits; ++j) fits = lut[static_cast<std::uint8_t>(256 - j)] == lut[static_cast<std::uint8_t>(j)];
+  return fits;
+}
+
+ByteSearch code_bytes(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
+                      std::uint8_t query_pad) {
+  const Eigen::Index K = queries.cols(), W = (K + 3) / 4;
+  return ByteSearch(queries.rows(), refs.rows(), W, [&](int which, Eigen::Index n, std::uint8_t* out) {
+    std::fill(out + K, out + 4 * W, which == 0 ? query_pad : std::uint8_t{0});
+    for (Eigen::Index c = 0; c < K; ++c) out[c] = which == 0 ? queries(n, c) : refs(n, c);
+  });
+}
+
+ByteSearch dot_bytes(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
+                     const CosineLut& lut, int ref_bias) {
+  const Eigen::Index K = queries.cols(), W = (2 * K + 3) / 4;
+  const CosSinBytes query_bytes(lut, 0), ref_bytes(lut, ref_bias);
+  ByteSearch s(queries.rows(), refs.rows(), W, [&](int which, Eigen::Index n, std::uint8_t* out) {
+    std::fill(out + 2 * K, out + 4 * W, std::uint8_t{0});
+    if (which == 0) query_bytes.row(queries, n, out);
+    else ref_bytes.row(refs, n, out);
+  });
+  for (Eigen::Index i = 0; i < queries.rows(); ++i) {
+    const auto* q = reinterpret_cast<const std::uint8_t*>(s.queries.data() + i * W);
+    std::int32_t sum = 0;
+    for (Eigen::Index j = 0; j < 2 * K; ++j) sum += static_cast<std::int8_t>(q[j]);
+    s.bias[static_cast<std::size_t>(i)] = ref_bias * sum;
+  }
+  return s;
+}
+
+}  // namespace detail
 
 namespace {
 using detail::check_byte_sum;
@@ -29,7 +121,7 @@ using detail::search_each_query;
 // For each circle, a pass over the block's references, which GCC vectorises. Circular L1
 // accumulates in int16 when K * 128 fits (twice the lanes of int32 per instruction); the LUT
 // loop is a gather from an int32 copy of the table (no SIMD byte shuffle in portable C++), so it
-// is far slower than the AVX-512 kernel.
+// is far slower than the SIMD kernels.
 struct PortableByteScorer {
   const std::uint8_t* queries;  // (N_q, K) row-major, contiguous
   const std::uint8_t* refs;     // (K, N) column-major
@@ -92,12 +184,16 @@ KnnResult<std::int32_t> byte_code_search(const char* what, const Eigen::Ref<cons
   check_byte_sum(what, K, lut ? lut->amplitude() : 128);
   constexpr Nearer order_lut = Nearer::larger, order_l1 = Nearer::smaller;
 
+  const SearchKernel path = resolve_search_kernel(kernel);
+  if (!lut || detail::lut_fits_int8_kernels(*lut)) {
 #if TORUS_AVX512_CODES
-  if (kernel == SearchKernel::fastest && avx512_search_kernels() && (!lut || detail::lut_fits_avx512(*lut)))
-    return detail::avx512_code_search(queries, refs, lut, k, threads);
-#else
-  (void)kernel;
+    if (path == SearchKernel::avx512) return detail::avx512_code_search(queries, refs, lut, k, threads);
 #endif
+#if TORUS_AVX2_CODES
+    if (path == SearchKernel::avx2_vnni || path == SearchKernel::avx2)
+      return detail::avx2_code_search(queries, refs, lut, k, threads, path == SearchKernel::avx2_vnni);
+#endif
+  }
   const CodeMatrix qcopy = queries;  // contiguous rows
   const std::vector<std::uint8_t> r = column_major<std::uint8_t>(refs);
   std::array<std::int32_t, 256> table{};
@@ -111,29 +207,24 @@ KnnResult<std::int32_t> byte_code_search(const char* what, const Eigen::Ref<cons
 
 // ---- 1-bit codes ------------------------------------------------------------------------------
 
-// Word-major (W, N): word w of 8 consecutive references is one zmm. The portable loop is plain
+// Word-major (W, N): word w of 8 consecutive references is one zmm (4 one ymm). The portable loop is plain
 // std::popcount, which GCC turns into vpopcntq where the target has it.
 struct HammingScorer {
   const std::uint64_t* queries;  // (N_q, W) row-major
   const std::uint64_t* refs;     // (W, N)
   Eigen::Index W, Nr;
-  bool simd;
+  detail::HammingFn distances;   // the SIMD kernel, or nullptr for the portable loop
   const std::uint64_t* q = nullptr;
-#if TORUS_AVX512_CODES
-  detail::Avx512HammingFn distances = detail::pick_avx512_hamming(W);
-#endif
 
   void start(Eigen::Index i) { q = queries + i * W; }
   // Returns the block's least distance.
   std::int32_t score(Eigen::Index n0, Eigen::Index n1, std::int32_t* __restrict out) const {
     Eigen::Index n = n0;
     std::int32_t best = std::numeric_limits<std::int32_t>::max();
-#if TORUS_AVX512_CODES
-    if (simd && n1 - n0 >= 16) {
+    if (distances && n1 - n0 >= 16) {
       n = n0 + (n1 - n0) / 16 * 16;
       best = distances(q, refs, Nr, W, n0, n, out);
     }
-#endif
     const Eigen::Index m = n1 - n;
     std::int32_t* __restrict o = out + (n - n0);
     std::fill(o, o + m, 0);
@@ -225,10 +316,13 @@ KnnResult<std::int32_t> knn_cosine_dot(const Eigen::Ref<const CodeMatrix>& queri
   // Per circle |cos cos + sin sin| <= 2 A^2, and the AVX-512 kernel's biased lanes |(c + 128) c'
   // + (s + 128) s'| <= 2 255 A.
   check_byte_sum("knn_cosine_dot", queries.cols(), 2 * 255 * A);
+  const SearchKernel path = resolve_search_kernel(kernel);
 #if TORUS_AVX512_CODES
-  if (kernel == SearchKernel::fastest && avx512_search_kernels()) return detail::avx512_dot_search(queries, refs, lut, k, threads);
-#else
-  (void)kernel;
+  if (path == SearchKernel::avx512) return detail::avx512_dot_search(queries, refs, lut, k, threads);
+#endif
+#if TORUS_AVX2_CODES
+  if (path == SearchKernel::avx2_vnni || path == SearchKernel::avx2)
+    return detail::avx2_dot_search(queries, refs, lut, k, threads, path == SearchKernel::avx2_vnni);
 #endif
   const CosSinBytes bytes(lut, 0);
   const CodeMatrix q = bytes.rows(queries);
@@ -243,8 +337,15 @@ KnnResult<std::int32_t> knn_hamming(const Eigen::Ref<const BitCodeMatrix>& queri
   check_knn_arguments("knn_hamming", queries.cols(), refs.rows(), refs.cols(), k, threads);
   const BitCodeMatrix q = queries;
   const std::vector<std::uint64_t> r = column_major<std::uint64_t>(refs);
-  const HammingScorer proto{q.data(), r.data(), queries.cols(), refs.rows(),
-                            kernel == SearchKernel::fastest && avx512_search_kernels()};
+  detail::HammingFn distances = nullptr;
+  const SearchKernel path = resolve_search_kernel(kernel);
+#if TORUS_AVX512_CODES
+  if (path == SearchKernel::avx512) distances = detail::pick_avx512_hamming(queries.cols());
+#endif
+#if TORUS_AVX2_CODES
+  if (path == SearchKernel::avx2_vnni || path == SearchKernel::avx2) distances = detail::pick_avx2_hamming(queries.cols());
+#endif
+  const HammingScorer proto{q.data(), r.data(), queries.cols(), refs.rows(), distances};
   auto make = [&] { return proto; };
   return search_each_query<std::int32_t, Nearer::smaller>(queries.rows(), refs.rows(), k, threads, make);
 }

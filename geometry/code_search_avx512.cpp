@@ -44,94 +44,7 @@ namespace {
 // Scores stay in registers: each query keeps its top-k threshold (plus its bias) in a zmm, and
 // only a group of 16 in which some lane beats it is written out and offered to the top-k (after
 // the first few hundred references, rarely); the test runs on the lane-wise best of two groups.
-// Four queries are scored against each loaded group of references, which shares the loads and
-// keeps independent chains of vpdpbusd in flight (2 or 8 measured no faster).
-
-enum class ByteKernel { lut, l1, dot };
-
-constexpr Nearer nearer_for(ByteKernel kind) { return kind == ByteKernel::l1 ? Nearer::smaller : Nearer::larger; }
-
-// Queries scored together against each group of 16 references.
-constexpr int kQueryGroup = 4;
-
-// Byte rows stored dword-major: dword w of row n at [w stride + n], stride = N rounded up to 16,
-// from a 64-byte aligned start, so one aligned load (one cache line) holds dword w of 16
-// consecutive rows. Built in place from row_bytes(n, out), which writes row n's 4 W bytes: a fresh
-// page costs a page fault, more than filling it does, so the index is the only large buffer. The rows
-// past N hold zeros (the kernels mask them out).
-class DwordMajorRows {
- public:
-  template <typename RowBytes>
-  DwordMajorRows(Eigen::Index rows, Eigen::Index dwords, const RowBytes& row_bytes)
-      : dwords_(dwords), rows_(rows), stride_((rows + 15) / 16 * 16),
-        storage_(static_cast<std::size_t>(dwords * stride_ + 15)) {
-    // 15 spare dwords: enough to move the start to the next 64-byte boundary.
-    const auto misalignment = reinterpret_cast<std::uintptr_t>(storage_.data()) % 64;
-    data_ = storage_.data() + (64 - misalignment) % 64 / sizeof(std::uint32_t);
-    std::vector<std::uint32_t> row(static_cast<std::size_t>(dwords));
-    for (Eigen::Index n = 0; n < rows_; ++n) {
-      row_bytes(n, reinterpret_cast<std::uint8_t*>(row.data()));
-      for (Eigen::Index w = 0; w < dwords_; ++w) data_[w * stride_ + n] = row[static_cast<std::size_t>(w)];
-    }
-  }
-  // data_ points into storage_: a copy would point into the original; a move takes the buffer along.
-  DwordMajorRows(const DwordMajorRows&) = delete;
-  DwordMajorRows& operator=(const DwordMajorRows&) = delete;
-  DwordMajorRows(DwordMajorRows&&) = default;
-
-  Eigen::Index dwords() const { return dwords_; }
-  Eigen::Index rows() const { return rows_; }
-  Eigen::Index stride() const { return stride_; }
-  const std::uint32_t* data() const { return data_; }
-
- private:
-  Eigen::Index dwords_, rows_, stride_;
-  std::vector<std::uint32_t> storage_;
-  std::uint32_t* data_;
-};
-
-// One uint8 search ready for the AVX-512 kernel: the references' bytes, the queries' bytes
-// row-major (W dwords a row, whole groups of kQueryGroup, the rows added zero), each query's bias
-// (what its lanes hold beyond the score), all from row_bytes(which, n, out), which writes row n
-// of the queries (which = 0) or references (1) as 4 W bytes.
-struct Avx512ByteSearch {
-  template <typename RowBytes>
-  Avx512ByteSearch(Eigen::Index Nq, Eigen::Index Nr, Eigen::Index W, const RowBytes& row_bytes)
-      : refs(Nr, W, [&](Eigen::Index n, std::uint8_t* out) { row_bytes(1, n, out); }),
-        queries(static_cast<std::size_t>(whole_groups(Nq) * W)),
-        bias(static_cast<std::size_t>(whole_groups(Nq))) {
-    for (Eigen::Index i = 0; i < Nq; ++i) row_bytes(0, i, reinterpret_cast<std::uint8_t*>(queries.data() + i * W));
-  }
-
-  static Eigen::Index whole_groups(Eigen::Index rows) { return (rows + kQueryGroup - 1) / kQueryGroup * kQueryGroup; }
-
-  DwordMajorRows refs;
-  std::vector<std::uint32_t> queries;  // (whole groups, W)
-  std::vector<std::int32_t> bias;      // one per query row
-  alignas(64) std::int8_t table[128] = {};  // the LUT kernel's LUT[0..127]
-};
-
-// The threshold a query's biased lanes must beat: its top-k threshold plus its bias, held to the
-// int32 range (a list not yet full has the least or greatest int32, which no lane can reach, as
-// every lane lies strictly inside the int32 range: check_byte_sum).
-template <Nearer nearer>
-std::int32_t biased_threshold(const TopK<std::int32_t, nearer>& top, std::int32_t bias) {
-  const std::int64_t t = std::int64_t{top.threshold()} + bias;
-  return static_cast<std::int32_t>(std::clamp<std::int64_t>(t, std::numeric_limits<std::int32_t>::min(),
-                                                            std::numeric_limits<std::int32_t>::max()));
-}
-
-// Offers the lanes of one group of 16 references (biased scores, first index `first`) set in
-// `lanes`, in index order, and returns the query's new biased threshold.
-template <Nearer nearer>
-std::int32_t offer_lanes(TopK<std::int32_t, nearer>& top, std::int32_t bias, const std::int32_t* biased, unsigned lanes,
-                         Eigen::Index first) {
-  for (; lanes != 0; lanes &= lanes - 1) {
-    const int j = std::countr_zero(lanes);
-    top.push(biased[j] - bias, first + j);
-  }
-  return biased_threshold(top, bias);
-}
+// Four queries are scored against each loaded group of references.
 
 #if TORUS_AVX512_DISPATCH
 #pragma GCC push_options
@@ -168,7 +81,7 @@ inline __m512i nearer_of(__m512i a, __m512i b) {
 // Scores query group `group` against every reference and offers them to its kQueryGroup top-k
 // lists; kW dwords per row known at compile time (kW = 0: at run time).
 template <ByteKernel kind, int kW>
-void avx512_scan(const Avx512ByteSearch& s, Eigen::Index group, TopK<std::int32_t, nearer_for(kind)>* tops) {
+void avx512_scan(const ByteSearch& s, Eigen::Index group, TopK<std::int32_t, nearer_for(kind)>* tops) {
   constexpr int G = kQueryGroup;
   const Eigen::Index W = kW > 0 ? kW : s.refs.dwords(), N = s.refs.rows(), stride = s.refs.stride();
   const std::uint32_t* q = s.queries.data() + group * G * W;
@@ -261,10 +174,7 @@ std::int32_t avx512_hamming(const std::uint64_t* q, const std::uint64_t* refs, E
 #endif
 
 template <ByteKernel kind>
-using Avx512ScanFn = void (*)(const Avx512ByteSearch&, Eigen::Index, TopK<std::int32_t, nearer_for(kind)>*);
-
-template <ByteKernel kind>
-Avx512ScanFn<kind> pick_avx512_scan(Eigen::Index W) {
+ByteScanFn<kind> pick_avx512_scan(Eigen::Index W) {
   switch (W) {
     case 1: return &avx512_scan<kind, 1>;
     case 2: return &avx512_scan<kind, 2>;
@@ -276,7 +186,7 @@ Avx512ScanFn<kind> pick_avx512_scan(Eigen::Index W) {
 
 }  // namespace
 
-Avx512HammingFn pick_avx512_hamming(Eigen::Index W) {
+HammingFn pick_avx512_hamming(Eigen::Index W) {
   switch (W) {
     case 1: return &avx512_hamming<1>;
     case 2: return &avx512_hamming<2>;
@@ -285,92 +195,19 @@ Avx512HammingFn pick_avx512_hamming(Eigen::Index W) {
   }
 }
 
-namespace {
-
-// The AVX-512 driver: OpenMP threads split the query groups; each group scans every reference
-// alone, and a query's result does not depend on the others of its group, so results are
-// identical at any thread count. (Tiling the references so that a tile is read from L1 by many
-// groups measured no faster: the whole index, 16 bytes a reference at most for K = 8, streams
-// from L2.)
-template <ByteKernel kind>
-KnnResult<std::int32_t> avx512_byte_search(const Avx512ByteSearch& s, Eigen::Index Nq, int k, int threads) {
-  constexpr Nearer nearer = nearer_for(kind);
-  const Avx512ScanFn<kind> scan = pick_avx512_scan<kind>(s.refs.dwords());
-  const Eigen::Index groups = (Nq + kQueryGroup - 1) / kQueryGroup;
-  KnnResult<std::int32_t> result;
-  result.indices.resize(Nq, k);
-  result.scores.resize(Nq, k);
-  static_cast<void>(threads);  // without OpenMP
-TORUS_GEOMETRY_OMP(parallel num_threads(threads))
-  {
-    std::vector<TopK<std::int32_t, nearer>> tops(kQueryGroup, TopK<std::int32_t, nearer>(k));
-TORUS_GEOMETRY_OMP(for schedule(dynamic, 4))
-    for (Eigen::Index g = 0; g < groups; ++g) {
-      for (auto& top : tops) top.clear();
-      scan(s, g, tops.data());
-      for (Eigen::Index j = 0; j < kQueryGroup && g * kQueryGroup + j < Nq; ++j)
-        tops[static_cast<std::size_t>(j)].write(result, g * kQueryGroup + j);
-    }
-  }
-  return result;
-}
-
-}  // namespace
-
-bool lut_fits_avx512(const CosineLut& lut) {
-  bool fits = lut.amplitude() <= 127 && lut[127] == lut[128] && lut[64] == 0;
-  for (int j = 1; j < 128 && fits; ++j) fits = lut[static_cast<std::uint8_t>(256 - j)] == lut[static_cast<std::uint8_t>(j)];
-  return fits;
-}
-
-namespace {
-
-// LUT and circular L1 on the codes themselves. Padding bytes add nothing: for L1 the difference
-// of two zeros, for the LUT LUT[64 - 0] = round(A cos(pi / 2)) = 0.
-Avx512ByteSearch code_bytes(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
-                                    const CosineLut* lut) {
-  const Eigen::Index K = queries.cols(), W = (K + 3) / 4;
-  const std::uint8_t query_pad = lut ? 64 : 0;
-  Avx512ByteSearch s(queries.rows(), refs.rows(), W, [&](int which, Eigen::Index n, std::uint8_t* out) {
-    std::fill(out + K, out + 4 * W, which == 0 ? query_pad : std::uint8_t{0});
-    for (Eigen::Index c = 0; c < K; ++c) out[c] = which == 0 ? queries(n, c) : refs(n, c);
-  });
-  if (lut)
-    for (int j = 0; j < 128; ++j) s.table[j] = static_cast<std::int8_t>((*lut)[static_cast<std::uint8_t>(j)]);
-  return s;
-}
-
-// The cosine dot product on the cos/sin bytes: the references' biased by +128 to uint8 (any
-// padding byte: the query's padding is 0), the queries' as int8; each query's bias is 128 sum(q).
-Avx512ByteSearch dot_bytes(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
-                                   const CosineLut& lut) {
-  const Eigen::Index K = queries.cols(), W = (2 * K + 3) / 4;
-  const CosSinBytes query_bytes(lut, 0), ref_bytes(lut, 128);
-  Avx512ByteSearch s(queries.rows(), refs.rows(), W, [&](int which, Eigen::Index n, std::uint8_t* out) {
-    std::fill(out + 2 * K, out + 4 * W, std::uint8_t{0});
-    if (which == 0) query_bytes.row(queries, n, out);
-    else ref_bytes.row(refs, n, out);
-  });
-  for (Eigen::Index i = 0; i < queries.rows(); ++i) {
-    const auto* q = reinterpret_cast<const std::uint8_t*>(s.queries.data() + i * W);
-    std::int32_t sum = 0;
-    for (Eigen::Index j = 0; j < 2 * K; ++j) sum += static_cast<std::int8_t>(q[j]);
-    s.bias[static_cast<std::size_t>(i)] = 128 * sum;
-  }
-  return s;
-}
-}  // namespace
-
 KnnResult<std::int32_t> avx512_code_search(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
                                            const CosineLut* lut, int k, int threads) {
-  const Avx512ByteSearch s = code_bytes(queries, refs, lut);
-  return lut ? avx512_byte_search<ByteKernel::lut>(s, queries.rows(), k, threads)
-             : avx512_byte_search<ByteKernel::l1>(s, queries.rows(), k, threads);
+  // The LUT's query padding 64 meets the reference's 0: LUT[64] = 0.
+  ByteSearch s = code_bytes(queries, refs, lut ? 64 : 0);
+  if (!lut) return byte_search<ByteKernel::l1>(s, queries.rows(), k, threads, pick_avx512_scan<ByteKernel::l1>(s.refs.dwords()));
+  for (int j = 0; j < 128; ++j) s.table[j] = static_cast<std::int8_t>((*lut)[static_cast<std::uint8_t>(j)]);
+  return byte_search<ByteKernel::lut>(s, queries.rows(), k, threads, pick_avx512_scan<ByteKernel::lut>(s.refs.dwords()));
 }
 
 KnnResult<std::int32_t> avx512_dot_search(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
                                           const CosineLut& lut, int k, int threads) {
-  return avx512_byte_search<ByteKernel::dot>(dot_bytes(queries, refs, lut), queries.rows(), k, threads);
+  const ByteSearch s = dot_bytes(queries, refs, lut, 128);
+  return byte_search<ByteKernel::dot>(s, queries.rows(), k, threads, pick_avx512_scan<ByteKernel::dot>(s.refs.dwords()));
 }
 
 }  // namespace detail

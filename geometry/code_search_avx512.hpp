@@ -2,8 +2,7 @@
 // installed): code_search.cpp calls them when avx512_search_kernels() says the CPU has them.
 #pragma once
 
-#include "geometry/top_k.hpp"
-#include "geometry/uint8_codes.hpp"
+#include "geometry/code_search_bytes.hpp"
 
 #include <cstdint>
 
@@ -26,23 +25,15 @@
 namespace torus::geometry::detail {
 
 #if TORUS_AVX512_CODES
-// Whether the LUT kernel is exact for this table: int8 entries, even, flat at the half turn, and
-// LUT[64] = 0 for the padding.
-bool lut_fits_avx512(const CosineLut& lut);
-
-// Arguments already checked. By the cosine LUT when lut is given (lut_fits_avx512), otherwise by
-// circular L1.
+// Arguments already checked. By the cosine LUT when lut is given (lut_fits_int8_kernels),
+// otherwise by circular L1.
 KnnResult<std::int32_t> avx512_code_search(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
                                            const CosineLut* lut, int k, int threads);
 // The cosine dot product; arguments already checked.
 KnnResult<std::int32_t> avx512_dot_search(const Eigen::Ref<const CodeMatrix>& queries, const Eigen::Ref<const CodeMatrix>& refs,
                                           const CosineLut& lut, int k, int threads);
 
-// Hamming distances of references n0..n1-1 (n1 - n0 a multiple of 16, > 0) of the word-major
-// (W, Nr) layout against query words q, into out; returns the least. Picked for W words a row.
-using Avx512HammingFn = std::int32_t (*)(const std::uint64_t* q, const std::uint64_t* refs, Eigen::Index Nr, Eigen::Index W,
-                                         Eigen::Index n0, Eigen::Index n1, std::int32_t* out);
-Avx512HammingFn pick_avx512_hamming(Eigen::Index W);
+HammingFn pick_avx512_hamming(Eigen::Index W);
 #endif
 
 }  // namespace torus::geometry::detail

@@ -1,11 +1,14 @@
 // Exact k-NN search against a naive brute force (every score, then a stable sort, so ties go to
 // the lower reference index): float inner product, uint8 codes by the cosine LUT, by the cosine
 // dot product and by circular L1, 1-bit Hamming, PQ and circular PQ. Indices and scores must be
-// equal exactly, at k = 1 and k > 1 (also more than two 16-reference groups), at 1 and 2 threads,
-// through the fastest and the portable kernels. The data are drawn from small alphabets so ties
-// are common; the reference counts cross the 1024-reference block and the 16- and 32-reference
-// SIMD steps with remainders, and the query counts are not whole groups of 4 (the AVX-512 kernels
-// score four queries at a time; 70 is also several OpenMP chunks of them).
+// equal exactly, at k = 1, k > 1 (also more than two 16-reference groups) and k = N, at 1 and 2
+// threads, through every kernel path this CPU can run: AVX-512, AVX2 with and without AVX-VNNI,
+// portable, and the fastest (so on a CPU with all of them, every path is checked). The data are
+// drawn from small alphabets so ties are common; the reference counts cross the 1024-reference
+// block and the 8-, 16- and 32-reference SIMD steps with remainders, and the query counts are not
+// whole groups of 4 (the SIMD kernels score four queries at a time; 70 is also several OpenMP
+// chunks of them). Every byte difference, wraparound included, is scored by each path on its own
+// test.
 #include <catch2/catch.hpp>
 
 #include "geometry/clifford_torus.hpp"
@@ -19,6 +22,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 using namespace torus::geometry;
@@ -39,8 +44,22 @@ CodeMatrix random_codes(Eigen::Index N, Eigen::Index K, std::uint64_t seed) {
   return c;
 }
 
-constexpr SearchKernel kKernels[] = {SearchKernel::fastest, SearchKernel::portable};
-constexpr Eigen::Index kRefCounts[] = {5, 1029, 2063, 4133};
+// A kernel path, named for the messages.
+struct Path {
+  const char* name;
+  SearchKernel kernel;
+};
+
+// Every path this CPU can run.
+std::vector<Path> kernel_paths() {
+  std::vector<Path> paths{{"fastest", SearchKernel::fastest}, {"portable", SearchKernel::portable}};
+  if (avx512_search_kernels()) paths.push_back({"avx512", SearchKernel::avx512});
+  if (avx2_vnni_search_kernels()) paths.push_back({"avx2-vnni", SearchKernel::avx2_vnni});
+  if (avx2_search_kernels()) paths.push_back({"avx2", SearchKernel::avx2});
+  return paths;
+}
+
+constexpr Eigen::Index kRefCounts[] = {5, 17, 1029, 2063, 4133};
 
 // sum_k C[q_k] C[r_k] + S[q_k] S[r_k] with C[j] = LUT[j], S[j] = LUT[j - 64], written out.
 std::int32_t cosine_dot(const CosineLut& lut, const std::uint8_t* q, const std::uint8_t* r, Eigen::Index K) {
@@ -52,9 +71,10 @@ std::int32_t cosine_dot(const CosineLut& lut, const std::uint8_t* q, const std::
   return sum;
 }
 
-// Checks `search(queries, refs, k, threads, kernel)` against brute force on the pairwise scores
+// Checks `search(queries, refs, k, threads, path)` against brute force on the pairwise scores
 // `score(query row, reference row)` (larger is nearer) for every reference count, k of `ks`
-// (up to N), both kernels and 1 and 2 threads; returns the tied adjacent neighbours seen.
+// (up to N) and k = N for the small counts, every path and 1 and 2 threads; returns the tied
+// adjacent neighbours seen.
 template <typename Score, typename Search>
 Eigen::Index check_byte_search(Eigen::Index K, std::uint64_t seed, std::initializer_list<int> ks, const Score& score,
                                const Search& search) {
@@ -65,14 +85,16 @@ Eigen::Index check_byte_search(Eigen::Index K, std::uint64_t seed, std::initiali
     RowMatrix<std::int32_t> s(queries.rows(), Nr);
     for (Eigen::Index i = 0; i < queries.rows(); ++i)
       for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = score(queries.row(i).data(), refs.row(n).data());
-    for (int k : ks) {
+    std::vector<int> all_k(ks);
+    if (Nr < 100) all_k.push_back(static_cast<int>(Nr));
+    for (int k : all_k) {
       if (k > Nr) continue;
       const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::larger);
       ties += tied_neighbours(expected);
-      for (SearchKernel kernel : kKernels) {
+      for (const Path& path : kernel_paths()) {
         for (int threads : {1, 2}) {
-          INFO("K " << K << " N " << Nr << " k " << k << " threads " << threads << " portable " << (kernel == SearchKernel::portable));
-          CHECK(same_result(search(queries, refs, k, threads, kernel), expected));
+          INFO("K " << K << " N " << Nr << " k " << k << " threads " << threads << " path " << path.name);
+          CHECK(same_result(search(queries, refs, k, threads, path), expected));
         }
       }
     }
@@ -83,16 +105,19 @@ Eigen::Index check_byte_search(Eigen::Index K, std::uint64_t seed, std::initiali
 }  // namespace
 
 TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
-  INFO("AVX-512 kernels compiled in: " << avx512_search_kernels());
+  INFO("AVX-512 kernels: " << avx512_search_kernels() << ", AVX2 + AVX-VNNI: " << avx2_vnni_search_kernels()
+                              << ", AVX2: " << avx2_search_kernels());
   Eigen::Index ties = 0;
-  for (int A : {127, 90, 1000}) {  // 1000 exceeds the int8 table: the fastest path falls back
+  for (int A : {127, 90, 1000}) {  // 1000 exceeds the int8 table: every path falls back
     const CosineLut lut(A);
     INFO("A " << A);
-    for (Eigen::Index K : {8, 16, 5, 11, 13, 1}) {  // 11: a row width (3 dwords) chosen at run time
+    // 11: a row width (3 dwords) chosen at run time; 300: 75 dwords, more than the 64 whose int16
+    // sums the AVX2 kernel without VNNI adds up before widening
+    for (Eigen::Index K : {8, 16, 5, 11, 13, 1, 300}) {
       ties += check_byte_search(
           K, 100, {1, 4}, [&](const std::uint8_t* q, const std::uint8_t* r) { return lut.similarity(q, r, static_cast<int>(K)); },
-          [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, SearchKernel kernel) {
-            return knn_cosine_lut(q, r, lut, k, threads, kernel);
+          [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, const Path& path) {
+            return knn_cosine_lut(q, r, lut, k, threads, path.kernel);
           });
     }
   }
@@ -102,17 +127,18 @@ TEST_CASE("knn_cosine_lut equals brute force (ties, k > 1, threads, kernels, pad
 }
 
 TEST_CASE("knn_cosine_dot equals brute force (ties, k > 1, threads, kernels, padding)", "[geometry][search]") {
-  INFO("AVX-512 kernels compiled in: " << avx512_search_kernels());
+  INFO("AVX-512 kernels: " << avx512_search_kernels() << ", AVX2 + AVX-VNNI: " << avx2_vnni_search_kernels()
+                              << ", AVX2: " << avx2_search_kernels());
   Eigen::Index ties = 0;
   for (int A : {127, 90}) {
     const CosineLut lut(A);
     INFO("A " << A);
-    // 2K bytes a row: 16, 32, 10 (padded to 12), 26 (28, 7 dwords: chosen at run time), 2, 6
-    for (Eigen::Index K : {8, 16, 5, 13, 1, 3}) {
+    // 2K bytes a row: 16, 32, 10 (padded to 12), 26 (28, 7 dwords: chosen at run time), 2, 6, 600
+    for (Eigen::Index K : {8, 16, 5, 13, 1, 3, 300}) {
       ties += check_byte_search(
           K, 200, {1, 4, 37}, [&](const std::uint8_t* q, const std::uint8_t* r) { return cosine_dot(lut, q, r, K); },
-          [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, SearchKernel kernel) {
-            return knn_cosine_dot(q, r, lut, k, threads, kernel);
+          [&](const CodeMatrix& q, const CodeMatrix& r, int k, int threads, const Path& path) {
+            return knn_cosine_dot(q, r, lut, k, threads, path.kernel);
           });
     }
   }
@@ -179,13 +205,13 @@ TEST_CASE("knn_circular_l1 equals brute-force wrapped differences", "[geometry][
           s(i, n) = sum;
         }
       }
-      for (int k : {1, 5, 37}) {
-        if (k > Nr) continue;
+      for (int k : {1, 5, 37, static_cast<int>(Nr)}) {
+        if (k > Nr || (k == Nr && Nr > 100)) continue;
         const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::smaller);
-        for (SearchKernel kernel : kKernels) {
+        for (const Path& path : kernel_paths()) {
           for (int threads : {1, 2}) {
-            INFO("K " << K << " N " << Nr << " k " << k << " threads " << threads);
-            CHECK(same_result(knn_circular_l1(queries, refs, k, threads, kernel), expected));
+            INFO("K " << K << " N " << Nr << " k " << k << " threads " << threads << " path " << path.name);
+            CHECK(same_result(knn_circular_l1(queries, refs, k, threads, path.kernel), expected));
           }
         }
       }
@@ -196,8 +222,78 @@ TEST_CASE("knn_circular_l1 equals brute-force wrapped differences", "[geometry][
   CHECK(knn_circular_l1(a, b, 1, 1).scores(0, 0) == 8 * 128);
 }
 
+TEST_CASE("every byte difference, wraparound included, scores the same on every path", "[geometry][search]") {
+  // Reference n's circle c holds (n + 37 c) mod 256, so each query code meets every difference
+  // 0..255 on every circle; the queries hold the edge codes 0, 1, 127, 128, 255 and 64, 192.
+  const Eigen::Index K = 9, Nr = 256 + 19;  // 9: a padded third dword; 275: a tail of 3 after 16-reference steps
+  CodeMatrix refs(Nr, K);
+  for (Eigen::Index n = 0; n < Nr; ++n)
+    for (Eigen::Index c = 0; c < K; ++c) refs(n, c) = static_cast<std::uint8_t>(n + 37 * c);
+  const std::uint8_t edges[] = {0, 1, 127, 128, 255, 64, 192};
+  CodeMatrix queries(7, K);
+  for (Eigen::Index i = 0; i < 7; ++i)
+    for (Eigen::Index c = 0; c < K; ++c) queries(i, c) = edges[(i + c) % 7];
+  const CosineLut lut(127);
+  RowMatrix<std::int32_t> lut_s(7, Nr), l1_s(7, Nr), dot_s(7, Nr);
+  for (Eigen::Index i = 0; i < 7; ++i) {
+    for (Eigen::Index n = 0; n < Nr; ++n) {
+      lut_s(i, n) = lut.similarity(queries.row(i).data(), refs.row(n).data(), static_cast<int>(K));
+      l1_s(i, n) = circular_l1(queries.row(i).data(), refs.row(n).data(), static_cast<int>(K));
+      dot_s(i, n) = cosine_dot(lut, queries.row(i).data(), refs.row(n).data(), K);
+    }
+  }
+  for (int k : {1, 7, static_cast<int>(Nr)}) {
+    const KnnResult<std::int32_t> lut_e = brute_force_top_k(lut_s, k, Nearer::larger);
+    const KnnResult<std::int32_t> l1_e = brute_force_top_k(l1_s, k, Nearer::smaller);
+    const KnnResult<std::int32_t> dot_e = brute_force_top_k(dot_s, k, Nearer::larger);
+    for (const Path& path : kernel_paths()) {
+      for (int threads : {1, 2}) {
+        INFO("k " << k << " threads " << threads << " path " << path.name);
+        CHECK(same_result(knn_cosine_lut(queries, refs, lut, k, threads, path.kernel), lut_e));
+        CHECK(same_result(knn_circular_l1(queries, refs, k, threads, path.kernel), l1_e));
+        CHECK(same_result(knn_cosine_dot(queries, refs, lut, k, threads, path.kernel), dot_e));
+      }
+    }
+  }
+}
+
+TEST_CASE("TORUS_SEARCH_KERNEL and SearchKernel choose a path or refuse", "[geometry][search]") {
+  CHECK(parse_search_kernel_setting(nullptr) == SearchKernel::fastest);
+  CHECK(parse_search_kernel_setting("") == SearchKernel::fastest);
+  CHECK(parse_search_kernel_setting("avx512") == SearchKernel::avx512);
+  CHECK(parse_search_kernel_setting("avx2") == SearchKernel::avx2);
+  CHECK(parse_search_kernel_setting("avx2-vnni") == SearchKernel::avx2_vnni);
+  CHECK(parse_search_kernel_setting("portable") == SearchKernel::portable);
+  for (const char* bad : {"AVX2", "avx", "fastest", "sse4", " avx2", "avx2_vnni"}) {
+    INFO(bad);
+    try {
+      parse_search_kernel_setting(bad);
+      FAIL("accepted");
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      CHECK(what.find("TORUS_SEARCH_KERNEL") != std::string::npos);
+      CHECK(what.find("avx512, avx2-vnni, avx2, portable") != std::string::npos);
+    }
+  }
+  CHECK(resolve_search_kernel(SearchKernel::portable) == SearchKernel::portable);
+  if (avx512_search_kernels()) CHECK(resolve_search_kernel(SearchKernel::avx512) == SearchKernel::avx512);
+  else CHECK_THROWS_AS(resolve_search_kernel(SearchKernel::avx512), std::runtime_error);
+  if (avx2_vnni_search_kernels()) CHECK(resolve_search_kernel(SearchKernel::avx2_vnni) == SearchKernel::avx2_vnni);
+  else CHECK_THROWS_AS(resolve_search_kernel(SearchKernel::avx2_vnni), std::runtime_error);
+  if (avx2_search_kernels()) CHECK(resolve_search_kernel(SearchKernel::avx2) == SearchKernel::avx2);
+  else CHECK_THROWS_AS(resolve_search_kernel(SearchKernel::avx2), std::runtime_error);
+  // fastest: the variable's path when the suite runs under it (TORUS_SEARCH_KERNEL=avx2 ...),
+  // otherwise the best this CPU has
+  const SearchKernel setting = parse_search_kernel_setting(std::getenv("TORUS_SEARCH_KERNEL"));
+  const SearchKernel best = avx512_search_kernels()      ? SearchKernel::avx512
+                            : avx2_vnni_search_kernels() ? SearchKernel::avx2_vnni
+                            : avx2_search_kernels()      ? SearchKernel::avx2
+                                                         : SearchKernel::portable;
+  CHECK(resolve_search_kernel(SearchKernel::fastest) == (setting == SearchKernel::fastest ? best : setting));
+}
+
 TEST_CASE("knn_hamming equals brute force exactly", "[geometry][search]") {
-  for (Eigen::Index D : {16, 64, 100, 3}) {
+  for (Eigen::Index D : {16, 64, 100, 3, 2100}) {  // 2100: 33 words, more than the 31 whose byte counts AVX2 adds up
     for (Eigen::Index Nr : kRefCounts) {
       std::mt19937_64 rng(static_cast<std::uint64_t>(D * 7 + Nr));
       CodeMatrix rb(Nr, D), qb(21, D);
@@ -207,13 +303,13 @@ TEST_CASE("knn_hamming equals brute force exactly", "[geometry][search]") {
       RowMatrix<std::int32_t> s(qb.rows(), Nr);
       for (Eigen::Index i = 0; i < qb.rows(); ++i)
         for (Eigen::Index n = 0; n < Nr; ++n) s(i, n) = static_cast<std::int32_t>((qb.row(i).array() != rb.row(n).array()).count());
-      for (int k : {1, 3}) {
-        if (k > Nr) continue;
+      for (int k : {1, 3, static_cast<int>(Nr)}) {
+        if (k > Nr || (k == Nr && Nr > 100)) continue;
         const KnnResult<std::int32_t> expected = brute_force_top_k(s, k, Nearer::smaller);
-        for (SearchKernel kernel : kKernels) {
+        for (const Path& path : kernel_paths()) {
           for (int threads : {1, 2}) {
-            INFO("D " << D << " N " << Nr << " k " << k << " threads " << threads);
-            CHECK(same_result(knn_hamming(queries, refs, k, threads, kernel), expected));
+            INFO("D " << D << " N " << Nr << " k " << k << " threads " << threads << " path " << path.name);
+            CHECK(same_result(knn_hamming(queries, refs, k, threads, path.kernel), expected));
           }
         }
       }

@@ -226,6 +226,16 @@ threads = 1
                  "--batch 1000", "10 images")
     expect_error("bench inference batch above the data", [BENCH, "--data", small, "--workload", "W2", "--infer-batch", "60000"],
                  2, "--infer-batch 60000", "10 images")
+    # torus-bench's search workload: one line per code kind, on the path TORUS_SEARCH_KERNEL forces;
+    # a value that names no path is refused, naming the variable and the accepted values.
+    search = [BENCH, "--workload", "search", "--refs", "500", "--search-reps", "1"]
+    p = subprocess.run(search, capture_output=True, text=True, timeout=120, env=dict(os.environ, TORUS_SEARCH_KERNEL="portable"))
+    lines = [json.loads(line) for line in p.stdout.splitlines()] if p.returncode == 0 else []
+    check("bench search on the forced portable path", [l["kind"] for l in lines] == ["u8-lut", "u8-l1", "u8-dot", "1bit"] and
+          all(l["kernel"] == "portable" and l["nb"] == 500 for l in lines), p.stdout + p.stderr)
+    p = subprocess.run(search, capture_output=True, text=True, timeout=120, env=dict(os.environ, TORUS_SEARCH_KERNEL="avx3"))
+    check("bench search refuses an unknown TORUS_SEARCH_KERNEL", p.returncode == 1 and 'TORUS_SEARCH_KERNEL="avx3"' in p.stderr and
+          "avx512, avx2-vnni, avx2, portable" in p.stderr, p.stdout + p.stderr)
     expect_error("--resume fewer epochs than done", [TRAIN, "--resume", run_dir, "--train.epochs", "1"], 2,
                  "train.epochs", "already", untouched=[f"{run_dir}/config.toml", f"{run_dir}/metrics.csv"])
 

@@ -1,7 +1,8 @@
 // torus-bench: the workloads of benchmarks.md on our side, one JSON line each (W1 training step,
 // W2 inference, W5 the GEMM ceiling; train/tools/bench_workloads.hpp says what each measures),
-// and log-mel feature extraction of an audio folder, uncached then cached (--workload logmel --audio DIR).
-//   torus-bench [--workload W1|W2|W5|logmel|all] [--threads 1] [--head torusN|sphere] [--profile] ...
+// and log-mel feature extraction of an audio folder, uncached then cached (--workload logmel --audio DIR),
+// and W6's search on torus codes (--workload search [--refs 60000 1000000]; TORUS_SEARCH_KERNEL forces a path).
+//   torus-bench [--workload W1|W2|W5|logmel|search|all] [--threads 1] [--head torusN|sphere] [--profile] ...
 // Timings are for comparing against the PyTorch reference run beside it, never for tests.
 #include "autodiff/parallel.hpp"
 #include "datasets/idx.hpp"
@@ -32,8 +33,12 @@ int main(int argc, char** argv) {
   std::string data_dir = datasets::kFashionMnistDir;
   CLI::App app{"Runs the benchmarks.md workloads W1 (training step) and W2 (inference) and prints JSON lines."};
   std::string audio_dir;
-  app.add_option("--workload", workload, "W1, W2, W5, W7 (ResNet-20), W8 (VGG-11-BN), logmel (needs --audio), dist (the data-parallel step, under mpirun) or all")
-      ->check(CLI::IsMember({"W1", "W2", "W5", "W7", "W8", "logmel", "dist", "all"}))
+  std::vector<std::int64_t> search_refs{60000};
+  int search_reps = 5;
+  app.add_option("--workload", workload,
+                 "W1, W2, W5, W7 (ResNet-20), W8 (VGG-11-BN), logmel (needs --audio), search, dist (the data-parallel step, "
+                 "under mpirun) or all")
+      ->check(CLI::IsMember({"W1", "W2", "W5", "W7", "W8", "logmel", "search", "dist", "all"}))
       ->capture_default_str();
   app.add_option("--audio", audio_dir, "logmel: a folder of recordings in class subfolders (method.md 13's log-mel settings)");
   app.add_option("--threads", o.threads, "thread count")->check(CLI::Range(1, 1024))->capture_default_str();
@@ -52,6 +57,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"convnet", "resnet20"}))
       ->capture_default_str();
   app.add_flag("--sync-bn", dist_options.sync_bn, "dist: batch-norm statistics over the global batch");
+  app.add_option("--refs", search_refs, "search: reference counts")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
+      ->capture_default_str();
+  app.add_option("--search-reps", search_reps, "search: timed calls per kind")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.add_flag("--profile", o.profile, "W1: also print each node's forward and backward time (median over the timed steps) to stderr");
   if (const int status = torus::train::parse_command_line(app, argc, argv); status >= 0) return status;
 
@@ -83,6 +94,15 @@ int main(int argc, char** argv) {
   if (workload == "W5") {
     tools::run_w5(o.threads);
     return 0;
+  }
+  if (workload == "search") {
+    try {
+      tools::run_search(search_refs, 10000, search_reps, o.threads);
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "torus-bench: %s\n", e.what());
+      return 1;
+    }
   }
   if (workload == "logmel") {
     if (audio_dir.empty()) {

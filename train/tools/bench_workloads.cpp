@@ -3,6 +3,10 @@
 #include "autodiff/parallel.hpp"
 #include "datasets/audio_folder.hpp"
 #include "datasets/idx.hpp"
+#include "geometry/code_search.hpp"
+#include "geometry/grid_quantizer.hpp"
+#include "geometry/one_bit_codes.hpp"
+#include "geometry/uint8_codes.hpp"
 #include "nn/models.hpp"
 #include "nn/sgd.hpp"
 #include "nn/supcon.hpp"
@@ -17,6 +21,8 @@
 #include <cstdio>
 #include <unistd.h>
 #include <numeric>
+#include <random>
+#include <cmath>
 
 namespace torus::tools {
 
@@ -108,6 +114,55 @@ void run_w5(int threads) {
   std::printf("{\"workload\":\"W5\",\"threads\":%d,\"gemm_1024_gflops\":%.1f,\"conv2_forward_gflops\":%.1f,"
               "\"conv2_dweight_gflops\":%.1f,\"conv2_dinput_gflops\":%.1f}\n",
               threads, big, fwd, bwd_w, bwd_x);
+}
+
+namespace {
+// (n, 16) N(0, 1) entries with each (cos, sin) pair normalised: W6's random torusN vectors.
+geometry::RowMatrix<float> random_torus_vectors(std::int64_t n, std::mt19937_64& rng) {
+  std::normal_distribution<float> normal;
+  geometry::RowMatrix<float> z(n, 16);
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (int p = 0; p < 8; ++p) {
+      const float a = normal(rng), b = normal(rng), norm = std::max(std::sqrt(a * a + b * b), 1e-12f);
+      z(i, 2 * p) = a / norm;
+      z(i, 2 * p + 1) = b / norm;
+    }
+  }
+  return z;
+}
+}  // namespace
+
+void run_search(const std::vector<std::int64_t>& ref_counts, std::int64_t nq, int reps, int threads) {
+  using namespace geometry;
+  const char* kernel = search_kernel_name(resolve_search_kernel(SearchKernel::fastest));
+  for (const std::int64_t nb : ref_counts) {
+    std::mt19937_64 rng(0);
+    const RowMatrix<float> refs = random_torus_vectors(nb, rng), queries = random_torus_vectors(nq, rng);
+    const KnnResult<float> exact = knn_inner_product(queries, refs, 1, threads);
+    const CodeMatrix rc = torusN_codes<float>(refs), qc = torusN_codes<float>(queries);
+    const GridQuantizer grid = GridQuantizer::fit<float>(torusN_one_bit_space<float>(refs), 1);
+    const BitCodeMatrix rb = one_bit_codes<float>(grid, torusN_one_bit_space<float>(refs));
+    const BitCodeMatrix qb = one_bit_codes<float>(grid, torusN_one_bit_space<float>(queries));
+    const CosineLut lut;
+    const auto report = [&](const char* kind, const auto& search) {
+      RowMatrix<std::int64_t> ids = search().indices;  // warm-up
+      std::vector<double> times;
+      for (int r = 0; r < reps; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ids = search().indices;
+        times.push_back(seconds_since(t0));
+      }
+      const double recall = (ids.col(0).array() == exact.indices.col(0).array()).cast<double>().mean();
+      std::printf("{\"workload\":\"search\",\"kernel\":\"%s\",\"kind\":\"%s\",\"nb\":%lld,\"nq\":%lld,\"threads\":%d,"
+                  "\"qps\":%.0f,\"recall_at_1\":%.4f}\n",
+                  kernel, kind, static_cast<long long>(nb), static_cast<long long>(nq), threads, double(nq) / median(times), recall);
+      std::fflush(stdout);
+    };
+    report("u8-lut", [&] { return knn_cosine_lut(qc, rc, lut, 1, threads); });
+    report("u8-l1", [&] { return knn_circular_l1(qc, rc, 1, threads); });
+    report("u8-dot", [&] { return knn_cosine_dot(qc, rc, lut, 1, threads); });
+    report("1bit", [&] { return knn_hamming(qb, rb, 1, threads); });
+  }
 }
 
 void run_logmel(const std::string& audio_dir, int threads) {

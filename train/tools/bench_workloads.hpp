@@ -7,6 +7,12 @@
 //       median of 2000 after 100 warm-up).
 //   W5  the GEMM ceiling: Eigen float GEMM in GFLOP/s for 1024^3 and for the per-image products
 //       conv2d runs (forward W cols, and the two backward products), at the given thread count.
+//   search  W6's exact k = 1 search on torus codes: 10,000 queries against N random torusN D16
+//       vectors (N(0, 1) entries, each pair normalised; K = 8 circles), by the uint8 cosine LUT,
+//       circular L1 and cos/sin dot product and by 1-bit Hamming (the 1bit index's grid), with
+//       the kernel path TORUS_SEARCH_KERNEL chooses: queries per second (median of the timed
+//       calls, each a whole knn_* call, index layout included) and recall@1 against the exact
+//       float inner-product search.
 // The batches are normalised as every Fashion-MNIST training run is. Timings are reports for
 // comparing against the PyTorch reference run beside them, never inputs to a test.
 #pragma once
@@ -37,6 +43,8 @@ Tensor<float> fmnist_batch(const datasets::ImageSet& set, int64_t first, int64_t
 void run_w1(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, const BenchOptions& options);
 void run_w2(nn::FmnistConvNet<float>& net, const datasets::ImageSet& train, const BenchOptions& options);
 void run_w5(int threads);
+// One JSON line per (reference count, code kind).
+void run_search(const std::vector<std::int64_t>& ref_counts, std::int64_t queries, int reps, int threads);
 
 // Log-mel features of every clip of an audio folder (decode, resample, spectrogram) with method.md
 // 13's settings, with `threads` workers: once into an empty cache (every clip computed and
